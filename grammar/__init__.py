@@ -1,0 +1,1 @@
+"""The grammar of the .opt language, shipped inside the package."""

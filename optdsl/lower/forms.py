@@ -1,0 +1,123 @@
+"""Standard forms: what backends take. A form is plain arrays plus a layout that maps flat
+positions back to component names and index tuples.
+
+LPForm   minimize/maximize  c'x + 1/2 x'Qx + c0   s.t.  row_lower <= A x <= row_upper,
+                                                      col_lower <= x <= col_upper, x_j integer where integrality[j]
+NLPForm  minimize f(x)  s.t.  con_lower <= c(x) <= con_upper,  col_lower <= x <= col_upper
+         (equality-only when con_lower == con_upper and the bounds are infinite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass
+class Block:
+    """A named component laid out on contiguous flat positions [start, start + size).
+
+    `keys` gives the index tuple of each position, in order (empty tuple list for a scalar);
+    it is a callable so that huge models build the labels only when a result is printed.
+    """
+
+    name: str
+    start: int
+    size: int
+    keys: Callable[[], Sequence[tuple]] | None = None
+    scalar: bool = False
+
+    def index_tuples(self) -> Sequence[tuple]:
+        if self.scalar or self.keys is None:
+            return [()] * self.size
+        return self.keys()
+
+
+@dataclass
+class Layout:
+    """Where each variable and constraint component lives in the flat vectors of a form."""
+
+    variables: list[Block] = field(default_factory=list)
+    constraints: list[Block] = field(default_factory=list)
+    objective_name: str = "objective"
+
+
+@dataclass
+class LPForm:
+    c: np.ndarray
+    A: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    sense: str = "min"  # "min" or "max"
+    c0: float = 0.0
+    Q: sp.csc_matrix | None = None  # symmetric; objective adds 1/2 x'Qx
+    integrality: np.ndarray | None = None  # bool per column
+    layout: Layout = field(default_factory=Layout)
+    x0: np.ndarray | None = None
+
+    @property
+    def num_cols(self) -> int:
+        return int(self.c.shape[0])
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.A.shape[0])
+
+    @property
+    def is_mip(self) -> bool:
+        return self.integrality is not None and bool(np.any(self.integrality))
+
+    @property
+    def is_qp(self) -> bool:
+        return self.Q is not None and self.Q.nnz > 0
+
+
+@dataclass
+class NLPForm:
+    """Oracles of a smooth NLP over x in R^n with m constraint functions.
+
+    Matrices may be numpy arrays or scipy sparse matrices. `hess_lag(x, lam)` is the Hessian of
+    f(x) + lam'c(x) with respect to x. `hvp` (optional) is its product with a vector.
+    """
+
+    n: int
+    m: int
+    x0: np.ndarray
+    f: Callable[[np.ndarray], float]
+    grad: Callable[[np.ndarray], np.ndarray]
+    c: Callable[[np.ndarray], np.ndarray]
+    jac: Callable[[np.ndarray], np.ndarray | sp.spmatrix]
+    hess_lag: Callable[[np.ndarray, np.ndarray], np.ndarray | sp.spmatrix]
+    con_lower: np.ndarray | None = None
+    con_upper: np.ndarray | None = None
+    col_lower: np.ndarray | None = None
+    col_upper: np.ndarray | None = None
+    lam0: np.ndarray | None = None
+    hvp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
+    sense: str = "min"  # a "max" form's f is already negated by the lowering; sense restores the sign
+    layout: Layout = field(default_factory=Layout)
+    name: str = "nlp"
+
+    def __post_init__(self) -> None:
+        inf = np.inf
+        if self.con_lower is None:
+            self.con_lower = np.zeros(self.m)
+        if self.con_upper is None:
+            self.con_upper = np.zeros(self.m)
+        if self.col_lower is None:
+            self.col_lower = np.full(self.n, -inf)
+        if self.col_upper is None:
+            self.col_upper = np.full(self.n, inf)
+
+    @property
+    def equality_only(self) -> bool:
+        return (
+            bool(np.all(self.con_lower == self.con_upper))
+            and bool(np.all(np.isneginf(self.col_lower)))
+            and bool(np.all(np.isposinf(self.col_upper)))
+        )

@@ -1,0 +1,1 @@
+"""Backends (installed as optdsl.solvers): one folder per algorithm."""
