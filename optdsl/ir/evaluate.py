@@ -1,0 +1,589 @@
+"""Vectorized evaluation of AST expressions over a grid.
+
+`Evaluator.value(expr, grid)` returns, for the grid's n rows, either a numpy array (data: float,
+bool or object labels), a `Dummy` (an index value), or an `Expr` (when variables appear).
+Set expressions evaluate to a `Domain`. No Python loop runs per grid row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from optdsl.errors import ModelError, format_index
+from optdsl.ir.expr import Expr, apply_numpy
+from optdsl.ir.grid import Dummy, Grid, cross, join, ragged_range
+from optdsl.ir.labels import Domain, Labels, label_array
+from optdsl.ir.model import ParamValue, VarBlock
+from optdsl.parse import ast
+
+Value = Any  # np.ndarray | Dummy | Expr
+
+UNARY_FUNCS = {
+    "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "tan", "tanh", "atan",
+    "floor", "ceil", "round", "trunc",
+}
+_BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "**": "pow"}
+
+
+class Evaluator:
+    def __init__(self, seed: int = 0) -> None:
+        self.sets: dict[str, Domain] = {}
+        self.indexed_sets: dict[str, tuple[Domain, dict[tuple, Domain]]] = {}
+        self.params: dict[str, ParamValue] = {}
+        self.missing: dict[str, np.ndarray] = {}  # param name -> mask of positions without data
+        self.vars: dict[str, VarBlock] = {}
+        self.surrogates: set[str] = set()
+        self.rng = np.random.default_rng(seed)
+        self._dependent_cache: dict[int, frozenset[str]] = {}
+
+    # ================================================================== indexing
+    def expand(self, grid: Grid, indexing: ast.Indexing, anon_prefix: str = "_") -> tuple[Grid, np.ndarray, list[str]]:
+        """Child grid, parent map and the dummy names (generated for anonymous entries)."""
+        parent = np.arange(grid.n)
+        names_all: list[str] = []
+        cur = grid
+        for k, entry in enumerate(indexing.entries):
+            dom = None
+            if not self._uses_dummies(entry.set, cur):
+                dom = self.set_value(entry.set, Grid.root())
+                if not isinstance(dom, Domain):
+                    raise ModelError("expected a set here", entry.set.span)
+            names = entry.dummies or tuple(f"{anon_prefix}{k}_{c}" for c in range(dom.dimen if dom else 1))
+            if dom is not None and len(names) != dom.dimen:
+                raise ModelError(
+                    f"{len(names)} dummy index(es) for a set of dimension {dom.dimen}", entry.span,
+                    hint=f"write {'(' + ', '.join(f'i{c + 1}' for c in range(dom.dimen)) + ')' if dom.dimen > 1 else 'i'} in ...",
+                )
+            if dom is None:
+                cur, step = self._expand_dependent(cur, names, entry.set)
+            elif any(n in cur.dummies for n in names):
+                cur, step = join(cur, names, dom)
+            else:
+                cur, step = cross(cur, names, dom)
+            parent = parent[step]
+            names_all.extend(names)
+        if indexing.condition is not None:
+            mask = self.data_value(indexing.condition, cur, "a filter").astype(bool)
+            mask = np.broadcast_to(mask, (cur.n,))
+            keep = np.flatnonzero(mask)
+            cur, parent = cur.take(keep), parent[keep]
+        return cur, parent, names_all
+
+    def _expand_dependent(self, grid: Grid, names: tuple[str, ...], set_expr: ast.Expr) -> tuple[Grid, np.ndarray]:
+        """A set that depends on outer dummies (`{j in 1..i}`, `S[i]`): one set per distinct value."""
+        used = [n for n in grid.dummies if n in self._names_in(set_expr)]
+        keys = np.stack([grid.dummies[n].pos for n in used], axis=1)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        pieces = []
+        for g, key in enumerate(uniq):
+            sub = Grid(1, {n: Dummy(grid.dummies[n].labels, np.array([key[t]])) for t, n in enumerate(used)})
+            dom = self.set_value(set_expr, sub)
+            if len(names) != dom.dimen:
+                raise ModelError(f"{len(names)} dummy index(es) for a set of dimension {dom.dimen}", set_expr.span)
+            pieces.append(dom)
+        # one Labels per position: the union of the pieces' labels
+        labels = []
+        for c in range(len(names)):
+            vals = np.concatenate([p.dims[c].values[p.code_columns()[c]] for p in pieces]) if pieces else np.zeros(0)
+            labels.append(Domain.from_columns([vals]).dims[0] if len(vals) else Labels(np.zeros(0)))
+        sizes = np.array([p.n for p in pieces], dtype=np.int64)
+        goff = np.cumsum(sizes) - sizes
+        owners, offsets = ragged_range(sizes[inverse])
+        member = goff[inverse[owners]] + offsets  # index into the concatenated pieces
+        child = grid.take(owners)
+        for c, name in enumerate(names):
+            allcodes = np.concatenate(
+                [labels[c].map_from(p.dims[c])[p.code_columns()[c]] for p in pieces]
+            ).astype(np.int64)
+            child.dummies[name] = Dummy(labels[c], allcodes[member])
+        return child, owners
+
+    def _names_in(self, node: ast.Node) -> set[str]:
+        out: set[str] = set()
+        stack: list[Any] = [node]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, ast.Ref):
+                out.add(v.name)
+            if isinstance(v, ast.Node):
+                stack.extend(getattr(v, f) for f in v.__dataclass_fields__ if f != "span")
+            elif isinstance(v, tuple):
+                stack.extend(v)
+        return out
+
+    def _uses_dummies(self, node: ast.Node, grid: Grid) -> bool:
+        return bool(grid.dummies) and bool(self._names_in(node) & set(grid.dummies))
+
+    # ================================================================== sets
+    def set_value(self, e: ast.Expr, grid: Grid) -> Domain:
+        if isinstance(e, ast.Ref):
+            if e.name in self.sets and not e.subs:
+                return self.sets[e.name]
+            if e.name in self.indexed_sets:
+                index_dom, members = self.indexed_sets[e.name]
+                key = tuple(_scalar(self.label_value(s, grid)) for s in e.subs)
+                if key not in members:
+                    raise ModelError(f"{e.name}{format_index(key)} is not defined", e.span)
+                return members[key]
+            raise ModelError(f"'{e.name}' is not a set", e.span)
+        if isinstance(e, ast.RangeSet):
+            a = _scalar(self.data_value(e.start, grid, "a range"))
+            b = _scalar(self.data_value(e.stop, grid, "a range"))
+            step = _scalar(self.data_value(e.step, grid, "a range")) if e.step is not None else 1
+            if step == 0:
+                raise ModelError("a range step cannot be 0", e.span)
+            vals = np.arange(a, b + step * 0.5 if step > 0 else b - 0.5 * abs(step), step, dtype=np.float64)
+            return Domain([Labels(vals)])
+        if isinstance(e, ast.SetLiteral):
+            members = []
+            for item in e.items:
+                if isinstance(item, ast.TupleExpr):
+                    members.append(tuple(_scalar(self.label_value(x, grid)) for x in item.items))
+                else:
+                    members.append((_scalar(self.label_value(item, grid)),))
+            dimen = len(members[0]) if members else 1
+            if any(len(m) != dimen for m in members):
+                raise ModelError("set members have different dimensions", e.span)
+            if not members:
+                return Domain([Labels(np.zeros(0))])
+            return Domain.from_tuples(members, dimen)
+        if isinstance(e, ast.SetOp):
+            return self._set_op(e, grid)
+        if isinstance(e, ast.SetBuilder):
+            sub, _, names = self.expand(grid, e.indexing)
+            dummies = names
+            return Domain.from_columns([sub.dummies[n].values() for n in dummies]) if sub.n else _empty(len(dummies))
+        if isinstance(e, ast.SetOf):
+            sub, _, _ = self.expand(grid, e.indexing)
+            items = e.item.items if isinstance(e.item, ast.TupleExpr) else (e.item,)
+            cols = [np.broadcast_to(_labels(self.label_value(x, sub)), (sub.n,)) for x in items]
+            return Domain.from_columns([np.asarray(c) for c in cols]) if sub.n else _empty(len(items))
+        if isinstance(e, ast.Iterated) and e.op in ("union", "inter"):
+            sub, _, _ = self.expand(grid, e.indexing)
+            result = None
+            for r in range(sub.n):
+                d = self.set_value(e.body, sub.take(np.array([r])))
+                result = d if result is None else _combine(e.op, result, d, e.span)
+            return result if result is not None else _empty(1)
+        if isinstance(e, ast.IfThen):
+            cond = bool(_scalar(self.data_value(e.condition, grid, "a condition")))
+            if cond:
+                return self.set_value(e.then, grid)
+            return self.set_value(e.otherwise, grid) if e.otherwise is not None else _empty(1)
+        raise ModelError("expected a set expression", e.span)
+
+    def _set_op(self, e: ast.SetOp, grid: Grid) -> Domain:
+        a = self.set_value(e.left, grid)
+        b = self.set_value(e.right, grid)
+        if e.op == "cross":
+            if a.dense and b.dense:
+                return Domain(a.dims + b.dims)
+            ca, cb = a.code_columns(), b.code_columns()
+            ia = np.repeat(np.arange(a.n), b.n)
+            ib = np.tile(np.arange(b.n), a.n)
+            return Domain(a.dims + b.dims, np.stack([c[ia] for c in ca] + [c[ib] for c in cb], axis=1))
+        return _combine(e.op, a, b, e.span)
+
+    # ================================================================== scalars and labels
+    def label_value(self, e: ast.Expr, grid: Grid) -> Dummy | np.ndarray:
+        """A subscript or set member: a Dummy when `e` is a bare dummy, else label values."""
+        if isinstance(e, ast.Ref) and not e.subs and e.name in grid.dummies:
+            return grid.dummies[e.name]
+        v = self.value(e, grid)
+        if isinstance(v, Expr):
+            raise ModelError("a subscript cannot contain variables", e.span)
+        return v
+
+    def data_value(self, e: ast.Expr, grid: Grid, where: str = "data") -> np.ndarray:
+        v = self.value(e, grid)
+        if isinstance(v, Expr):
+            if v.is_constant:
+                return v.const
+            raise ModelError(f"variables cannot appear in {where}: it is evaluated on data", e.span)
+        if isinstance(v, Dummy):
+            return v.values()
+        return v
+
+    def numeric(self, v: Value) -> np.ndarray | Expr:
+        if isinstance(v, Dummy):
+            return v.numbers()
+        if isinstance(v, np.ndarray) and v.dtype == object:
+            return np.array([x if isinstance(x, (int, float)) else np.nan for x in v], dtype=np.float64)
+        return v
+
+    # ================================================================== expressions
+    def value(self, e: ast.Expr, grid: Grid) -> Value:
+        method = getattr(self, "_v_" + type(e).__name__, None)
+        if method is None:
+            raise ModelError(f"a {type(e).__name__} cannot be used as a value here", e.span)
+        return method(e, grid)
+
+    def _v_Num(self, e: ast.Num, grid: Grid) -> np.ndarray:
+        return np.full(grid.n, float(e.value))
+
+    def _v_Str(self, e: ast.Str, grid: Grid) -> np.ndarray:
+        out = np.empty(grid.n, dtype=object)
+        out[:] = e.value
+        return out
+
+    def _v_Ref(self, e: ast.Ref, grid: Grid) -> Value:
+        name = e.name
+        if not e.subs and name in grid.dummies:
+            return grid.dummies[name]
+        if name in self.vars:
+            block = self.vars[name]
+            pos = self._positions(name, block.domain, e, grid)
+            return Expr.variables(block.start + pos)
+        if name in self.params:
+            p = self.params[name]
+            pos = self._positions(name, p.domain, e, grid)
+            miss = self.missing.get(name)
+            if miss is not None and np.any(miss[pos]):
+                bad = int(pos[np.flatnonzero(miss[pos])[0]])
+                idx = format_index(p.domain.member(bad)) if p.domain is not None else ""
+                raise ModelError(f"param '{name}' has no data for {name}{idx} and no default", e.span)
+            return p.values[pos]
+        if name in self.sets and not e.subs:
+            raise ModelError(f"set '{name}' used where a number is expected", e.span,
+                             hint=f"use card({name}) for its size")
+        raise ModelError(f"undefined name '{name}'", e.span)
+
+    def _positions(self, name: str, dom: Domain | None, e: ast.Ref, grid: Grid) -> np.ndarray:
+        if dom is None:
+            if e.subs:
+                raise ModelError(f"'{name}' is not indexed, but has {len(e.subs)} subscript(s)", e.span)
+            return np.zeros(grid.n, dtype=np.int64)
+        if len(e.subs) != dom.dimen:
+            raise ModelError(f"'{name}' takes {dom.dimen} subscript(s), got {len(e.subs)}", e.span)
+        codes = []
+        raw = []
+        for s, lab in zip(e.subs, dom.dims):
+            v = self.label_value(s, grid)
+            if isinstance(v, Dummy):
+                codes.append(lab.map_from(v.labels)[v.pos])
+                raw.append(v.values())
+            else:
+                arr = np.broadcast_to(_labels(v), (grid.n,))
+                codes.append(lab.lookup(arr))
+                raw.append(arr)
+        pos = dom.locate(codes)
+        if np.any(pos < 0):
+            r = int(np.flatnonzero(pos < 0)[0])
+            idx = tuple(_scalar(c[r:r + 1]) for c in raw)
+            raise ModelError(f"subscript {name}{format_index(idx)} is outside the index set of '{name}'", e.span)
+        return pos
+
+    def _v_UnOp(self, e: ast.UnOp, grid: Grid) -> Value:
+        v = self.value(e.operand, grid)
+        if e.op == "not":
+            return ~self._bool(v, e.operand)
+        v = self.numeric(v)
+        if e.op == "-":
+            return -v
+        return v
+
+    def _v_BinOp(self, e: ast.BinOp, grid: Grid) -> Value:
+        if e.op == "&":
+            a, b = self.data_value(e.left, grid), self.data_value(e.right, grid)
+            return np.array([_text(x) + _text(y) for x, y in np.broadcast(a, b)], dtype=object)
+        a = self.numeric(self.value(e.left, grid))
+        b = self.numeric(self.value(e.right, grid))
+        for side, v in ((e.left, a), (e.right, b)):
+            if isinstance(v, np.ndarray) and v.dtype == object:
+                raise ModelError("a symbolic value cannot be used in arithmetic", side.span)
+        if isinstance(a, Expr) or isinstance(b, Expr):
+            return self._expr_binop(e, a, b, grid.n)
+        with np.errstate(all="ignore"):
+            if e.op in _BINOPS:
+                return apply_numpy(_BINOPS[e.op], a, b)
+            if e.op == "div":
+                return np.trunc(a / b)
+            if e.op == "mod":
+                return np.mod(a, b)
+            if e.op == "less":
+                return np.maximum(a - b, 0.0)
+        raise ModelError(f"unknown operator '{e.op}'", e.span)
+
+    def _expr_binop(self, e: ast.BinOp, a: Any, b: Any, n: int) -> Expr:
+        ea = a if isinstance(a, Expr) else Expr.constant(a, n)
+        eb = b if isinstance(b, Expr) else Expr.constant(b, n)
+        op = e.op
+        if op == "+":
+            return ea + eb
+        if op == "-":
+            return ea - eb
+        if op == "*":
+            return ea.times(eb)
+        if op == "/":
+            if eb.is_constant:
+                return ea.scale(1.0 / eb.const)
+            return ea.apply("div", eb)
+        if op in ("^", "**"):
+            if eb.is_constant and np.all(eb.const == 2) and ea.is_affine:
+                return ea.times(ea)
+            if eb.is_constant and np.all(eb.const == 1):
+                return ea
+            return ea.apply("pow", eb)
+        if op == "less":
+            return (ea - eb).apply("max2", Expr.constant(0.0, n))
+        raise ModelError(f"'{op}' cannot be applied to variables", e.span)
+
+    def _bool(self, v: Value, node: ast.Node) -> np.ndarray:
+        if isinstance(v, Expr):
+            raise ModelError("a condition cannot depend on variables", node.span)
+        if isinstance(v, Dummy):
+            v = v.numbers()
+        return np.asarray(v).astype(bool)
+
+    def _v_Compare(self, e: ast.Compare, grid: Grid) -> np.ndarray:
+        a, b = self.value(e.left, grid), self.value(e.right, grid)
+        if isinstance(a, Expr) or isinstance(b, Expr):
+            raise ModelError("a comparison with variables is only allowed as a constraint", e.span)
+        a = a.values() if isinstance(a, Dummy) else a
+        b = b.values() if isinstance(b, Dummy) else b
+        if a.dtype == object or b.dtype == object:
+            a = np.array([_norm(x) for x in a], dtype=object)
+            b = np.array([_norm(x) for x in b], dtype=object)
+        op = {"<": np.less, "<=": np.less_equal, "=": np.equal, "==": np.equal, "!=": np.not_equal,
+              "<>": np.not_equal, ">=": np.greater_equal, ">": np.greater}[e.op]
+        if a.dtype == object or b.dtype == object:
+            if e.op in ("=", "==", "!=", "<>"):
+                res = np.array([x == y for x, y in zip(a, b)], dtype=bool)
+                return res if e.op in ("=", "==") else ~res
+        return np.asarray(op(a, b), dtype=bool)
+
+    def _v_Logic(self, e: ast.Logic, grid: Grid) -> np.ndarray:
+        a = self._bool(self.value(e.left, grid), e.left)
+        b = self._bool(self.value(e.right, grid), e.right)
+        return (a & b) if e.op == "and" else (a | b)
+
+    def _v_InSet(self, e: ast.InSet, grid: Grid) -> np.ndarray:
+        dom = self.set_value(e.set, grid) if not self._uses_dummies(e.set, grid) else None
+        if dom is None:
+            raise ModelError("membership in a set that depends on dummies is not supported", e.set.span)
+        items = e.element.items if isinstance(e.element, ast.TupleExpr) else (e.element,)
+        if len(items) != dom.dimen:
+            raise ModelError(f"a {len(items)}-tuple cannot be a member of a set of dimension {dom.dimen}", e.span)
+        codes = []
+        for it, lab in zip(items, dom.dims):
+            v = self.label_value(it, grid)
+            if isinstance(v, Dummy):
+                codes.append(lab.map_from(v.labels)[v.pos])
+            else:
+                codes.append(lab.lookup(np.broadcast_to(_labels(v), (grid.n,))))
+        found = dom.locate(codes) >= 0
+        return ~found if e.negated else found
+
+    def _v_IfThen(self, e: ast.IfThen, grid: Grid) -> Value:
+        cond = np.broadcast_to(self._bool(self.value(e.condition, grid), e.condition), (grid.n,))
+        rows_t, rows_f = np.flatnonzero(cond), np.flatnonzero(~cond)
+        vt = self.value(e.then, grid.take(rows_t)) if len(rows_t) else None
+        if e.otherwise is not None:
+            vf = self.value(e.otherwise, grid.take(rows_f)) if len(rows_f) else None
+        else:
+            vf = np.zeros(len(rows_f))
+        return _merge(grid.n, rows_t, vt, rows_f, vf)
+
+    def _v_Iterated(self, e: ast.Iterated, grid: Grid) -> Value:
+        if e.op in ("union", "inter"):
+            raise ModelError(f"'{e.op}' builds a set, not a number", e.span)
+        sub, parent, _ = self.expand(grid, e.indexing)
+        body = self.value(e.body, sub)
+        if e.op in ("forall", "exists"):
+            b = np.broadcast_to(self._bool(body, e.body), (sub.n,))
+            hits = np.bincount(parent, weights=(b if e.op == "exists" else ~b).astype(float), minlength=grid.n)
+            return hits > 0 if e.op == "exists" else hits == 0
+        body = self.numeric(body)
+        if isinstance(body, Expr):
+            if e.op == "sum":
+                return body.reduce_sum(parent, grid.n)
+            from optdsl.ir.expr import NL, NONSMOOTH, SMOOTH
+
+            curv = NONSMOOTH if e.op in ("max", "min") else SMOOTH
+            return Expr.from_nl(NL(e.op, grid.n, [body.to_nl()], data=(parent, grid.n),
+                                   curvature=max(curv, body.curvature)))
+        body = np.broadcast_to(np.asarray(body, dtype=np.float64), (sub.n,))
+        if e.op == "sum":
+            return np.bincount(parent, weights=body, minlength=grid.n)
+        init = {"prod": 1.0, "max": -np.inf, "min": np.inf}[e.op]
+        out = np.full(grid.n, init)
+        {"prod": np.multiply, "max": np.maximum, "min": np.minimum}[e.op].at(out, parent, body)
+        return out
+
+    def _v_Call(self, e: ast.Call, grid: Grid) -> Value:
+        f = e.func
+        if f in ("card", "ord"):
+            return self._card_ord(e, grid)
+        if f in self.surrogates:
+            raise ModelError(f"surrogate '{f}' returns a vector: write {f}(...)[k]", e.span)
+        if f in ("length", "substr"):
+            args = [self.data_value(a, grid) for a in e.args]
+            if f == "length":
+                return np.array([len(_text(x)) for x in args[0]], dtype=float)
+            start = args[1].astype(int)
+            ln = args[2].astype(int) if len(args) > 2 else None
+            return np.array([_text(s)[b - 1:(b - 1 + int(ln[k])) if ln is not None else None]
+                             for k, (s, b) in enumerate(zip(args[0], start))], dtype=object)
+        if f in ("Uniform01", "Normal01", "Uniform", "Normal", "Exponential", "Irand224"):
+            return self._random(e, grid)
+        if f in UNARY_FUNCS:
+            if len(e.args) != 1:
+                raise ModelError(f"{f}() takes 1 argument, got {len(e.args)}", e.span)
+            v = self.numeric(self.value(e.args[0], grid))
+            if isinstance(v, Expr):
+                return v.apply(f)
+            return apply_numpy(f, np.asarray(v, dtype=np.float64))
+        if f in ("max", "min"):
+            vals = [self.numeric(self.value(a, grid)) for a in e.args]
+            if not vals:
+                raise ModelError(f"{f}() needs at least one argument", e.span)
+            acc = vals[0]
+            for v in vals[1:]:
+                if isinstance(acc, Expr) or isinstance(v, Expr):
+                    ea = acc if isinstance(acc, Expr) else Expr.constant(acc, grid.n)
+                    eb = v if isinstance(v, Expr) else Expr.constant(v, grid.n)
+                    acc = ea.apply(f + "2", eb)
+                else:
+                    acc = (np.maximum if f == "max" else np.minimum)(acc, v)
+            return acc
+        raise ModelError(f"unknown function '{f}'", e.span)
+
+    def _card_ord(self, e: ast.Call, grid: Grid) -> np.ndarray:
+        if e.func == "card":
+            if len(e.args) != 1:
+                raise ModelError("card() takes one set", e.span)
+            return np.full(grid.n, float(self.set_value(e.args[0], grid).n))
+        if len(e.args) == 1:
+            v = self.label_value(e.args[0], grid)
+            if isinstance(v, Dummy):
+                return v.pos.astype(float) + 1
+            raise ModelError("ord(i) needs a dummy index; write ord(i, S)", e.span)
+        dom = self.set_value(e.args[1], grid)
+        v = self.label_value(e.args[0], grid)
+        lab = dom.dims[0]
+        pos = lab.map_from(v.labels)[v.pos] if isinstance(v, Dummy) else lab.lookup(_labels(v))
+        if np.any(pos < 0):
+            raise ModelError("ord(): the element is not in the set", e.span)
+        return pos.astype(float) + 1
+
+    def _random(self, e: ast.Call, grid: Grid) -> np.ndarray:
+        args = [_scalar(self.data_value(a, grid)) for a in e.args]
+        r, n = self.rng, grid.n
+        return {
+            "Uniform01": lambda: r.random(n),
+            "Normal01": lambda: r.standard_normal(n),
+            "Uniform": lambda: r.uniform(args[0], args[1], n),
+            "Normal": lambda: r.normal(args[0], args[1], n),
+            "Exponential": lambda: r.exponential(1.0, n),
+            "Irand224": lambda: r.integers(0, 2**24, n).astype(float),
+        }[e.func]()
+
+    def _v_Subscript(self, e: ast.Subscript, grid: Grid) -> Value:
+        if isinstance(e.base, ast.Call) and e.base.func in self.surrogates:
+            return self._surrogate_output(e, grid)
+        raise ModelError("only surrogate calls can be subscripted like this", e.span)
+
+    def _surrogate_output(self, e: ast.Subscript, grid: Grid) -> Expr:
+        from optdsl.ir.expr import NL, SMOOTH
+
+        call = e.base
+        assert isinstance(call, ast.Call)
+        inputs = []
+        for a in call.args:
+            if isinstance(a, ast.Ref) and not a.subs and a.name in self.vars:
+                block = self.vars[a.name]
+                inputs.append(NL("var", block.size, data=np.arange(block.start, block.start + block.size)))
+            else:
+                v = self.value(a, grid)
+                ev = v if isinstance(v, Expr) else Expr.constant(self.numeric(v), grid.n)
+                inputs.append(ev.to_nl())
+        if len(e.subs) != 1:
+            raise ModelError("a surrogate output takes one subscript", e.span)
+        k = self.data_value(e.subs[0], grid).astype(int)
+        node = NL("call", grid.n, inputs, data=(call.func, k), curvature=SMOOTH)
+        return Expr.from_nl(node)
+
+
+# ====================================================================== helpers
+def _scalar(v: Any) -> Any:
+    if isinstance(v, Dummy):
+        v = v.values()
+    arr = np.asarray(v)
+    x = arr.reshape(-1)[0] if arr.size else None
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return int(x) if x.is_integer() else x
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def _labels(v: Any) -> np.ndarray:
+    if isinstance(v, Dummy):
+        return v.values()
+    arr = np.asarray(v)
+    return arr if arr.dtype.kind in "fiu" else label_array(list(arr.reshape(-1)))
+
+
+def _text(x: Any) -> str:
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def _norm(x: Any) -> Any:
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
+def _empty(dimen: int) -> Domain:
+    if dimen == 1:
+        return Domain([Labels(np.zeros(0))])
+    return Domain([Labels(np.zeros(0)) for _ in range(dimen)], np.zeros((0, dimen), dtype=np.int64))
+
+
+def _combine(op: str, a: Domain, b: Domain, span) -> Domain:
+    if a.dimen != b.dimen:
+        raise ModelError(f"'{op}' of sets of dimensions {a.dimen} and {b.dimen}", span)
+    la, lb = a.label_columns(), b.label_columns()
+    if op == "union":
+        return Domain.from_columns([np.concatenate([x, y]) for x, y in zip(la, lb)]) if a.n + b.n else a
+    in_b = b.locate([d.lookup(c) for d, c in zip(b.dims, la)]) >= 0
+    if op == "inter":
+        keep = in_b
+    elif op == "diff":
+        keep = ~in_b
+    elif op == "symdiff":
+        in_a = a.locate([d.lookup(c) for d, c in zip(a.dims, lb)]) >= 0
+        cols = [np.concatenate([x[~in_b], y[~in_a]]) for x, y in zip(la, lb)]
+        return Domain.from_columns(cols) if len(cols[0]) else _empty(a.dimen)
+    else:
+        raise ModelError(f"unknown set operator '{op}'", span)
+    if a.dimen == 1:
+        return Domain([Labels(la[0][keep])])
+    return a.select(np.flatnonzero(keep))
+
+
+def _merge(n: int, rows_t: np.ndarray, vt: Any, rows_f: np.ndarray, vf: Any) -> Any:
+    """Rows of `vt` at rows_t and of `vf` at rows_f, as one value of n rows."""
+    parts = [(r, v) for r, v in ((rows_t, vt), (rows_f, vf)) if len(r)]
+    if any(isinstance(v, Expr) for _, v in parts):
+        total = None
+        for r, v in parts:
+            ev = v if isinstance(v, Expr) else Expr.constant(np.broadcast_to(v, (len(r),)), len(r))
+            # place row k of ev at row r[k] of the result
+            placed = ev.reduce_sum(r, n)
+            total = placed if total is None else total + placed
+        return total
+    if isinstance(vt, Dummy) or isinstance(vf, Dummy):
+        vt = vt.values() if isinstance(vt, Dummy) else vt
+        vf = vf.values() if isinstance(vf, Dummy) else vf
+    kinds = [np.asarray(v).dtype for _, v in parts]
+    out = np.empty(n, dtype=object if any(k == object for k in kinds) else np.float64)
+    for r, v in parts:
+        out[r] = np.broadcast_to(v, (len(r),))
+    return out

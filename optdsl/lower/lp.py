@@ -1,0 +1,82 @@
+"""Lowering of a linear or quadratic IR to LPForm: sparse blocks concatenated with numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from optdsl.errors import SolverError
+from optdsl.ir.model import ModelIR
+from optdsl.lower.forms import Block, Layout, LPForm
+
+
+def layout_of(ir: ModelIR) -> Layout:
+    lay = Layout()
+    for v in ir.variables:
+        lay.variables.append(Block(v.name, v.start, v.size, v.domain.tuples if v.domain else None, v.scalar))
+    row = 0
+    for c in ir.constraints:
+        n = c.expr.n
+        lay.constraints.append(Block(c.name, row, n, c.domain.tuples if c.domain else None, c.scalar))
+        row += n
+    if ir.objective is not None:
+        lay.objective_name = ir.objective.name
+    return lay
+
+
+def to_lpform(ir: ModelIR) -> LPForm:
+    """The LP/MILP/QP standard form of a model with linear constraints and a linear or
+    quadratic objective."""
+    nv = ir.num_vars
+    obj = ir.objective
+    if obj is not None and obj.expr.nl is not None:
+        raise SolverError(f"objective '{obj.name}' is nonlinear; an LP/QP backend cannot take it")
+    for c in ir.constraints:
+        if not c.expr.is_affine:
+            raise SolverError(f"constraint '{c.name}' is not linear; an LP/QP backend cannot take it")
+    if obj is not None:
+        e = obj.expr
+        cvec = np.bincount(e.cols, weights=e.vals, minlength=nv).astype(np.float64)
+        c0 = float(e.const[0])
+        Q = None
+        if e.has_quad:
+            M = sp.coo_matrix((e.q_vals, (e.q_i, e.q_j)), shape=(nv, nv)).tocsc()
+            Q = (M + M.T).tocsc()
+            Q.eliminate_zeros()
+        sense = obj.sense
+    else:
+        cvec, c0, Q, sense = np.zeros(nv), 0.0, None, "min"
+    rows, cols, vals, lo, hi = [], [], [], [], []
+    offset = 0
+    for c in ir.constraints:
+        e = c.expr
+        rows.append(e.rows + offset)
+        cols.append(e.cols)
+        vals.append(e.vals)
+        lo.append(c.lower)
+        hi.append(c.upper)
+        offset += e.n
+    if rows:
+        A = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(offset, nv)
+        )
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        row_lower, row_upper = np.concatenate(lo), np.concatenate(hi)
+    else:
+        A = sp.csr_matrix((0, nv))
+        row_lower = row_upper = np.zeros(0)
+    if ir.variables:
+        col_lower = np.concatenate([v.lower for v in ir.variables])
+        col_upper = np.concatenate([v.upper for v in ir.variables])
+        integrality = np.concatenate([v.integer for v in ir.variables])
+        inits = [v.init if v.init is not None else np.zeros(v.size) for v in ir.variables]
+        x0 = np.concatenate(inits)
+    else:
+        col_lower = col_upper = x0 = np.zeros(0)
+        integrality = np.zeros(0, dtype=bool)
+    return LPForm(
+        c=cvec, A=A, row_lower=row_lower, row_upper=row_upper, col_lower=col_lower, col_upper=col_upper,
+        sense=sense, c0=c0, Q=Q, integrality=integrality if integrality.any() else None,
+        layout=layout_of(ir), x0=x0,
+    )
