@@ -40,6 +40,7 @@ class _Builder:
         self._statements(self.model.statements, None)
         self.ir.sets = dict(self.ev.sets)
         self.ir.params = dict(self.ev.params)
+        self.ir.evaluator = self.ev
         return self.ir
 
     def _statements(self, stmts: tuple[ast.Stmt, ...], level: str | None) -> None:
@@ -326,6 +327,12 @@ class _Builder:
     def _s_LowerBlock(self, d: ast.LowerBlock, level: str | None) -> None:
         self.ir.lower_blocks.append(d.name)
         self._statements(d.body, d.name)
+
+    def _s_DisplayStmt(self, d: ast.Stmt, level: str | None) -> None:
+        self.ir.script.append(d)
+
+    _s_PrintfStmt = _s_DisplayStmt
+    _s_ForStmt = _s_DisplayStmt
 
     def _s_SurrogateDecl(self, d: ast.SurrogateDecl, level: str | None) -> None:
         self.ev.surrogates.add(d.name)

@@ -79,6 +79,8 @@ class ModelIR:
     lower_blocks: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     name: str = "model"
+    script: list[Any] = field(default_factory=list)  # display/printf/for statements run after solve
+    evaluator: Any = field(default=None, repr=False)  # evaluates expressions over this model's data
 
     @property
     def num_vars(self) -> int:

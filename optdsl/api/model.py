@@ -1,0 +1,149 @@
+"""The user's model object: what `od.load(...)` returns and what the Python API builds.
+
+A Model holds its AST (the declarations) and its data; the IR is instantiated on demand and
+rebuilt after any change. Both doors, text and Python, therefore reach one IR.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from optdsl.data.store import DataStore
+from optdsl.ir.model import ModelIR
+from optdsl.parse import ast
+from optdsl.results import Result
+
+
+class Model:
+    def __init__(self, name: str = "model", *, _ast: ast.Model | None = None, _data: DataStore | None = None,
+                 _base_dir: Path | None = None) -> None:
+        self.name = name
+        self._ast = _ast if _ast is not None else ast.Model((), file=name)
+        self._data = _data if _data is not None else DataStore()
+        self._base_dir = _base_dir or Path.cwd()
+        self._ir: ModelIR | None = None
+        self.seed = 0
+
+    # ------------------------------------------------------------------ IR
+    @property
+    def statements(self) -> tuple[ast.Stmt, ...]:
+        return self._ast.statements
+
+    def _changed(self) -> None:
+        self._ir = None
+
+    @property
+    def ir(self) -> ModelIR:
+        if self._ir is None:
+            from optdsl.ir.instantiate import instantiate
+
+            self._ir = instantiate(self._ast, self._data, seed=self.seed)
+        return self._ir
+
+    def check(self) -> None:
+        """Static checks of the declarations (names, arity, scoping) and data checks."""
+        from optdsl.parse.resolve import check_model
+
+        check_model(self._ast)
+        _ = self.ir
+
+    # ------------------------------------------------------------------ inspection
+    @property
+    def problem_class(self) -> str:
+        return self.ir.problem_class()
+
+    def print_ir(self) -> str:
+        from optdsl.ir.printer import print_ir
+
+        return print_ir(self.ir)
+
+    def summary(self) -> str:
+        from optdsl.api.show import summary
+
+        return summary(self)
+
+    def to_latex(self) -> str:
+        from optdsl.api.latex import model_latex
+
+        return model_latex(self._ast)
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.to_latex() + "$$"
+
+    def to_opt(self) -> str:
+        """The model as `.opt` text (declarations and a data section) that parses to the same IR."""
+        from optdsl.api.to_opt import model_to_opt
+
+        return model_to_opt(self._ast, self._data)
+
+    # ------------------------------------------------------------------ solving
+    def solve(self, solver: str | None = None, time_limit: float | None = None, seed: int | None = None,
+              verbose: bool = False, device: str | None = None, **options: Any) -> Result:
+        """Solve and return a Result; backend options go in **options (`presolve="off"` or
+        `highs.presolve="off"`)."""
+        from optdsl.pipeline import solve_ir
+
+        return solve_ir(self.ir, solver, time_limit=time_limit, seed=seed, verbose=verbose, device=device,
+                        options=options)
+
+    def to_highs(self, **options: Any) -> Any:
+        """The `highspy.Highs` object with this model handed over and not yet solved."""
+        from optdsl.lower.lp import to_lpform
+        from optdsl.pipeline import solve_options
+        from optdsl.solvers.highs.backend import to_highs
+
+        return to_highs(to_lpform(self.ir), solve_options(self.ir, backend="highs", options=options))
+
+    def __repr__(self) -> str:
+        return f"<optdsl.Model {self.name!r}: {len(self.statements)} statements>"
+
+
+def load(path: str | Path, data: Any = None, seed: int = 0) -> Model:
+    """Read a `.opt`/`.mod` model with its data.
+
+    `data` may be a file path, a list of paths, or Python data: a dict mapping set names to lists
+    and param names to scalars, dicts, numpy arrays or pandas objects.
+    """
+    from optdsl.parse.parser import parse_file
+    from optdsl.parse.resolve import check_model
+    from optdsl.pipeline import gather_data
+
+    path = Path(path)
+    tree = parse_file(path)
+    info = check_model(tree)
+    files: list[str | Path] = []
+    py_data: dict[str, Any] | None = None
+    if isinstance(data, (str, Path)):
+        files = [data]
+    elif isinstance(data, (list, tuple)):
+        files = list(data)
+    elif isinstance(data, dict):
+        py_data = data
+    store = gather_data(tree, info.schema(), path.parent, files)
+    if py_data:
+        from optdsl.api.pydata import data_from_python
+
+        store.merge(data_from_python(py_data, info.schema()))
+    m = Model(path.stem, _ast=tree, _data=store, _base_dir=path.parent)
+    m.seed = seed
+    return m
+
+
+def parse_model(text: str, data: Any = None, name: str = "model.opt", seed: int = 0) -> Model:
+    """A model from `.opt` text (inline data sections included)."""
+    from optdsl.parse.parser import parse
+    from optdsl.parse.resolve import check_model
+    from optdsl.pipeline import gather_data
+
+    tree = parse(text, name)
+    info = check_model(tree)
+    files = [data] if isinstance(data, (str, Path)) else list(data) if isinstance(data, (list, tuple)) else []
+    store = gather_data(tree, info.schema(), Path.cwd(), files)
+    if isinstance(data, dict):
+        from optdsl.api.pydata import data_from_python
+
+        store.merge(data_from_python(data, info.schema()))
+    m = Model(Path(name).stem, _ast=tree, _data=store)
+    m.seed = seed
+    return m

@@ -1,0 +1,113 @@
+"""After `solve;`: the model's display, printf and for statements, printed as GMPL does.
+
+Formats are applied with Python's %-formatting of numbers and strings only; nothing in a
+model file is executed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TextIO
+
+import numpy as np
+
+from optdsl.errors import ModelError
+from optdsl.eval.numpy_eval import expr_value
+from optdsl.ir.expr import Expr
+from optdsl.ir.grid import Dummy, Grid
+from optdsl.parse import ast
+from optdsl.results import Result
+
+_SPEC = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?([diouxXeEfFgGsc%])")
+
+
+def run_script(model: Any, result: Result, out: TextIO) -> None:
+    ir = model.ir
+    if not ir.script:
+        return
+    x = result.x if result.x is not None else np.full(ir.num_vars, np.nan)
+    runner = _Runner(ir.evaluator, x, out)
+    for stmt in ir.script:
+        runner.run(stmt, Grid.root())
+
+
+class _Runner:
+    def __init__(self, ev: Any, x: np.ndarray, out: TextIO) -> None:
+        self.ev, self.x, self.out = ev, x, out
+
+    def values(self, e: ast.Expr, grid: Grid) -> np.ndarray:
+        v = self.ev.value(e, grid)
+        if isinstance(v, Expr):
+            return expr_value(v, self.x)
+        if isinstance(v, Dummy):
+            return v.values()
+        return np.broadcast_to(v, (grid.n,))
+
+    def run(self, stmt: ast.Stmt, grid: Grid) -> None:
+        if isinstance(stmt, ast.ForStmt):
+            sub, _, _ = self.ev.expand(grid, stmt.indexing)
+            for r in range(sub.n):  # statements run once per member, in order
+                one = sub.take(np.array([r]))
+                for s in stmt.body:
+                    self.run(s, one)
+        elif isinstance(stmt, ast.PrintfStmt):
+            sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
+            cols = [self.values(a, sub) for a in stmt.args]
+            for r in range(sub.n):
+                self.out.write(_printf(stmt.format, [c[r] for c in cols], stmt.span))
+        elif isinstance(stmt, ast.DisplayStmt):
+            self.display(stmt, grid)
+
+    def display(self, stmt: ast.DisplayStmt, grid: Grid) -> None:
+        sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
+        for item in stmt.items:
+            if isinstance(item, ast.Ref) and not item.subs and item.name in self.ev.vars:
+                block = self.ev.vars[item.name]
+                vals = self.x[block.start:block.start + block.size]
+                if block.domain is None:
+                    self.out.write(f"{item.name} = {_g(vals[0])}\n")
+                else:
+                    for t, v in zip(block.domain.tuples(), vals):
+                        self.out.write(f"{item.name}[{','.join(_s(z) for z in t)}] = {_g(v)}\n")
+                continue
+            if isinstance(item, ast.Ref) and not item.subs and item.name in self.ev.params:
+                p = self.ev.params[item.name]
+                if p.domain is None:
+                    self.out.write(f"{item.name} = {_s(p.values[0])}\n")
+                else:
+                    for t, v in zip(p.domain.tuples(), p.values):
+                        self.out.write(f"{item.name}[{','.join(_s(z) for z in t)}] = {_s(v)}\n")
+                continue
+            vals = self.values(item, sub)
+            for r in range(sub.n):
+                where = ",".join(_s(d.values()[r]) for d in sub.dummies.values())
+                self.out.write((f"[{where}] " if where else "") + f"{_s(vals[r])}\n")
+
+
+def _g(v: float) -> str:
+    return f"{float(v):.6g}"
+
+
+def _s(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        return _g(v) if not float(v).is_integer() else str(int(v))
+    return str(v)
+
+
+def _printf(fmt: str, args: list[Any], span: Any) -> str:
+    fmt = fmt.encode("utf-8").decode("unicode_escape") if "\\" in fmt else fmt
+    conv: list[Any] = []
+    specs = [m.group(1) for m in _SPEC.finditer(fmt) if m.group(1) != "%"]
+    if len(specs) != len(args):
+        raise ModelError(f"printf format has {len(specs)} conversion(s) but {len(args)} argument(s)", span)
+    for spec, a in zip(specs, args):
+        if spec in "diouxXc":
+            conv.append(int(round(float(a))) if not isinstance(a, str) else a)
+        elif spec == "s":
+            conv.append(_s(a))
+        else:
+            conv.append(float(a))
+    try:
+        return fmt % tuple(conv)
+    except (TypeError, ValueError) as err:
+        raise ModelError(f"printf: {err}", span) from None
