@@ -7,6 +7,7 @@ model file is executed.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
@@ -27,6 +28,7 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
         return
     x = result.x if result.x is not None else np.full(ir.num_vars, np.nan)
     runner = _Runner(ir.evaluator, x, out)
+    runner.base_dir = getattr(model, "_base_dir", None) or Path.cwd()
     for stmt in ir.script:
         runner.run(stmt, Grid.root())
 
@@ -57,6 +59,21 @@ class _Runner:
                 self.out.write(_printf(stmt.format, [c[r] for c in cols], stmt.span))
         elif isinstance(stmt, ast.DisplayStmt):
             self.display(stmt, grid)
+        elif isinstance(stmt, ast.TableStmt):
+            self.table_out(stmt, grid)
+
+    def table_out(self, stmt: ast.TableStmt, grid: Grid) -> None:
+        import csv
+
+        sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
+        names = [c.column or _expr_name(c.expr) for c in stmt.columns]
+        cols = [self.values(c.expr, sub) for c in stmt.columns]
+        path = self.base_dir / stmt.path
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(names)
+            for r in range(sub.n):
+                w.writerow([_s(c[r]) for c in cols])
 
     def display(self, stmt: ast.DisplayStmt, grid: Grid) -> None:
         sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
@@ -82,6 +99,10 @@ class _Runner:
             for r in range(sub.n):
                 where = ",".join(_s(d.values()[r]) for d in sub.dummies.values())
                 self.out.write((f"[{where}] " if where else "") + f"{_s(vals[r])}\n")
+
+
+def _expr_name(e: ast.Expr) -> str:
+    return e.name if isinstance(e, ast.Ref) else "value"
 
 
 def _g(v: float) -> str:

@@ -54,7 +54,7 @@ class Evaluator:
             if dom is not None and len(names) != dom.dimen:
                 raise ModelError(
                     f"{len(names)} dummy index(es) for a set of dimension {dom.dimen}", entry.span,
-                    hint=f"write {'(' + ', '.join(f'i{c + 1}' for c in range(dom.dimen)) + ')' if dom.dimen > 1 else 'i'} in ...",
+                    hint=f"write {_dummy_tuple(dom.dimen)} in ...",
                 )
             if dom is None:
                 cur, step = self._expand_dependent(cur, names, entry.set)
@@ -78,7 +78,7 @@ class Evaluator:
         uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         pieces = []
-        for g, key in enumerate(uniq):
+        for key in uniq:
             sub = Grid(1, {n: Dummy(grid.dummies[n].labels, np.array([key[t]])) for t, n in enumerate(used)})
             dom = self.set_value(set_expr, sub)
             if len(names) != dom.dimen:
@@ -264,7 +264,7 @@ class Evaluator:
             v = self.label_value(s, grid)
             if isinstance(v, Dummy):
                 codes.append(lab.map_from(v.labels)[v.pos])
-                raw.append(v.values())
+                raw.append(v)
             else:
                 arr = np.broadcast_to(_labels(v), (grid.n,))
                 codes.append(lab.lookup(arr))
@@ -272,7 +272,8 @@ class Evaluator:
         pos = dom.locate(codes)
         if np.any(pos < 0):
             r = int(np.flatnonzero(pos < 0)[0])
-            idx = tuple(_scalar(c[r:r + 1]) for c in raw)
+            idx = tuple(_scalar(c.labels.values[c.pos[r:r + 1]] if isinstance(c, Dummy) else c[r:r + 1])
+                        for c in raw)
             raise ModelError(f"subscript {name}{format_index(idx)} is outside the index set of '{name}'", e.span)
         return pos
 
@@ -508,6 +509,10 @@ class Evaluator:
 
 
 # ====================================================================== helpers
+def _dummy_tuple(dimen: int) -> str:
+    return "(" + ", ".join(f"i{c + 1}" for c in range(dimen)) + ")" if dimen > 1 else "i"
+
+
 def _scalar(v: Any) -> Any:
     if isinstance(v, Dummy):
         v = v.values()
@@ -579,11 +584,9 @@ def _merge(n: int, rows_t: np.ndarray, vt: Any, rows_f: np.ndarray, vf: Any) -> 
             placed = ev.reduce_sum(r, n)
             total = placed if total is None else total + placed
         return total
-    if isinstance(vt, Dummy) or isinstance(vf, Dummy):
-        vt = vt.values() if isinstance(vt, Dummy) else vt
-        vf = vf.values() if isinstance(vf, Dummy) else vf
+    parts = [(r, v.values() if isinstance(v, Dummy) else v) for r, v in parts]
     kinds = [np.asarray(v).dtype for _, v in parts]
-    out = np.empty(n, dtype=object if any(k == object for k in kinds) else np.float64)
+    out = np.empty(n, dtype=object if any(k == np.dtype(object) for k in kinds) else np.float64)
     for r, v in parts:
         out[r] = np.broadcast_to(v, (len(r),))
     return out

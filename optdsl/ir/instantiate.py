@@ -334,6 +334,10 @@ class _Builder:
     _s_PrintfStmt = _s_DisplayStmt
     _s_ForStmt = _s_DisplayStmt
 
+    def _s_TableStmt(self, d: ast.TableStmt, level: str | None) -> None:
+        if d.direction.upper() == "OUT":  # IN tables were read with the data
+            self.ir.script.append(d)
+
     def _s_SurrogateDecl(self, d: ast.SurrogateDecl, level: str | None) -> None:
         self.ev.surrogates.add(d.name)
         self.ir.structures.append(Structure("surrogate", d.name, {"kind": d.kind, "path": d.path}))

@@ -194,15 +194,21 @@ class Domain:
         """Member positions of tuples given as per-position code arrays (-1 for codes < 0 or absent)."""
         if not cols:
             return np.zeros(1, dtype=np.int64)
-        bad = np.zeros(np.broadcast(*cols).shape, dtype=bool)
-        for c in cols:
-            bad |= c < 0
         radix = self._radix()
-        key = np.zeros(bad.shape, dtype=np.int64)
-        for c, r in zip(cols, radix):
-            key = key + np.where(c < 0, 0, c) * r
+        any_bad = any(c.size and c.min() < 0 for c in cols)
+        bad = None
+        if any_bad:
+            bad = np.zeros(np.broadcast(*cols).shape, dtype=bool)
+            for c in cols:
+                bad |= c < 0
+            cols = [np.where(c < 0, 0, c) for c in cols]
+        key = cols[-1].astype(np.int64, copy=True)
+        for c, r in zip(cols[:-1], radix[:-1]):
+            key += c * r
         if self.codes is None:
-            return np.where(bad, -1, key)
+            return key if bad is None else np.where(bad, -1, key)
+        if bad is None:
+            bad = np.zeros(key.shape, dtype=bool)
         if self._keys is None:
             own = self.codes @ radix
             order = np.argsort(own, kind="stable")
