@@ -128,7 +128,8 @@ PROBLEMS: list[Case] = [
         param v := 1 8  2 6  3 4  4 5;
         end;""",
         {"linear", "integer"}, objective=15.0,
-        values={("take", (1,)): 1.0, ("take", (2,)): 0.0, ("take", (3,)): 1.0, ("take", (4,)): 1.0},
+        # items 2, 3, 4 (weight 11, value 15) beat every other subset within weight 11
+        values={("take", (1,)): 0.0, ("take", (2,)): 1.0, ("take", (3,)): 1.0, ("take", (4,)): 1.0},
     ),
     Case(
         "milp_general_integer",
