@@ -37,14 +37,24 @@ class _Builder:
         self.offset = 0
 
     def run(self) -> ModelIR:
+        # Variables may be used before they are declared (a leader objective names the
+        # follower's variables, declared later in its `lower` block): declarations first,
+        # then objectives and constraints.
+        self._pass = 1
+        self._statements(self.model.statements, None)
+        self._pass = 2
         self._statements(self.model.statements, None)
         self.ir.sets = dict(self.ev.sets)
         self.ir.params = dict(self.ev.params)
         self.ir.evaluator = self.ev
         return self.ir
 
+    _SECOND = (ast.Objective, ast.ConstraintDecl)
+
     def _statements(self, stmts: tuple[ast.Stmt, ...], level: str | None) -> None:
         for s in stmts:
+            if not isinstance(s, ast.LowerBlock) and isinstance(s, self._SECOND) != (self._pass == 2):
+                continue
             handler = getattr(self, "_s_" + type(s).__name__, None)
             if handler is not None:
                 handler(s, level)
@@ -325,7 +335,8 @@ class _Builder:
             self.ir.options[d.name] = _scalar(self.ev.data_value(v, Grid.root(), "an option"))
 
     def _s_LowerBlock(self, d: ast.LowerBlock, level: str | None) -> None:
-        self.ir.lower_blocks.append(d.name)
+        if self._pass == 1:
+            self.ir.lower_blocks.append(d.name)
         self._statements(d.body, d.name)
 
     def _s_DisplayStmt(self, d: ast.Stmt, level: str | None) -> None:

@@ -1,0 +1,159 @@
+"""Parse `.opt` model text into the AST (`optdsl.parse.ast`).
+
+    model = parse(text, file="model.opt")      # ModelSyntaxError on bad input
+    model = parse_file("examples/transport.opt")
+
+The LALR tables take about a second to compute, so the first parse in a process loads them
+from a JSON cache in the user's cache directory (`$OPTDSL_CACHE_DIR`, else
+`$XDG_CACHE_HOME/optdsl`, else `~/.cache/optdsl`; an empty OPTDSL_CACHE_DIR turns the cache
+off). The cache holds plain JSON data keyed by a hash of the grammar and the lark version, is
+written atomically into a directory only its owner can write, and is never unpickled: a stale
+or damaged file is ignored and rebuilt. Importing this module is cheap: lark is imported on
+the first parse.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from optdsl.parse import ast
+
+_FORMAT = "optdsl-lark-tables-1"
+_lock = threading.Lock()  # one parse at a time: the builder holds the current source
+_state: dict[str, Any] = {}
+
+
+def parse(text: str, file: str = "<model>") -> ast.Model:
+    """Parse model text; spans name `file` and carry `text`, so errors can show the line."""
+    from lark.exceptions import UnexpectedInput
+
+    from optdsl.parse.builder import Source
+    from optdsl.parse.diagnostics import syntax_error
+
+    text = text.removeprefix("\ufeff")
+    with _lock:
+        parser, builder = _parser()
+        builder.source = Source(file, text)
+        try:
+            return parser.parse(text)
+        except UnexpectedInput as exc:
+            err = syntax_error(exc, text, file)
+        finally:
+            builder.source = Source()
+    raise err
+
+
+def parse_file(path: str | os.PathLike[str]) -> ast.Model:
+    """Parse a model file (`.opt` or `.mod`); spans name the path as given."""
+    return parse(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+def grammar_text() -> str:
+    from importlib.resources import files
+
+    return (files("optdsl.grammar") / "optdsl.lark").read_text(encoding="utf-8")
+
+
+def data_section_regex() -> str:
+    """The regex of an inline `data; ... end;` section (the grammar's DATA_SECTION terminal)."""
+    return _parser()[0].get_terminal("DATA_SECTION").pattern.to_regexp()
+
+
+def _parser() -> tuple[Any, Any]:
+    """The process-wide (Lark, AstBuilder) pair, built on first use."""
+    if "parser" not in _state:
+        from optdsl.parse.builder import AstBuilder
+
+        builder = AstBuilder()
+        _state["parser"] = (_build(builder), builder)
+    return _state["parser"]
+
+
+def _build(builder: Any) -> Any:
+    import hashlib
+    import json
+
+    import lark
+
+    grammar = grammar_text()
+    options = dict(transformer=builder)
+    key = hashlib.sha256(f"{_FORMAT}\0{lark.__version__}\0{grammar}".encode()).hexdigest()[:24]
+    path = _cache_file(key)
+    if path is not None and path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
+            # The entry point lark's standalone parsers use to load serialized tables.
+            return lark.Lark._load_from_dict(data["data"], data["memo"], **options)
+        except Exception:  # a stale or damaged cache is rebuilt below
+            pass
+    parser = lark.Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=True, **options)
+    if path is not None:
+        _save(parser, path)
+    return parser
+
+
+def _cache_file(key: str) -> Path | None:
+    base = os.environ.get("OPTDSL_CACHE_DIR")
+    if base is None:
+        root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.path.join(root, "optdsl")
+    if not base:
+        return None
+    try:
+        os.makedirs(base, mode=0o700, exist_ok=True)
+        st = os.stat(base)
+    except OSError:
+        return None
+    # Only a directory that nobody else can write may feed us parse tables.
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+        return None
+    return Path(base) / f"parser-{key}.json"
+
+
+def _save(parser: Any, path: Path) -> None:
+    import json
+    import tempfile
+
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    data, memo = parser.memo_serialize([TerminalDef, Rule])
+    # Callbacks are code, not data: they are passed again when loading.
+    data["options"] = {k: v for k, v in data["options"].items()
+                       if k not in ("transformer", "lexer_callbacks", "postlex", "edit_terminals")}
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".parser-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(_encode({"data": data, "memo": memo}), f, separators=(",", ":"))
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# lark's serialized tables use int dict keys and tuples, which JSON lacks: tag them.
+_INT_KEYS, _TUPLE = "\x00int-keys", "\x00tuple"
+
+
+def _encode(x: Any) -> Any:
+    if isinstance(x, dict):
+        if all(isinstance(k, str) for k in x):
+            return {k: _encode(v) for k, v in x.items()}
+        return {_INT_KEYS: [[k, _encode(v)] for k, v in x.items()]}
+    if isinstance(x, tuple):
+        return {_TUPLE: [_encode(v) for v in x]}
+    if isinstance(x, list):
+        return [_encode(v) for v in x]
+    return x
+
+
+def _decode(obj: dict) -> Any:
+    if _INT_KEYS in obj:
+        return {k: v for k, v in obj[_INT_KEYS]}
+    if _TUPLE in obj:
+        return tuple(obj[_TUPLE])
+    return obj
