@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from optdsl.api.builder import ModelBuilder
 from optdsl.data.store import DataStore
 from optdsl.ir.model import ModelIR
 from optdsl.parse import ast
 from optdsl.results import Result
 
 
-class Model:
+class Model(ModelBuilder):
     def __init__(self, name: str = "model", *, _ast: ast.Model | None = None, _data: DataStore | None = None,
                  _base_dir: Path | None = None) -> None:
         self.name = name

@@ -287,6 +287,8 @@ class Evaluator:
         return v
 
     def _v_BinOp(self, e: ast.BinOp, grid: Grid) -> Value:
+        if e.op in ("+", "-", "*") and isinstance(e.left, ast.BinOp) and e.left.op in ("+", "-", "*"):
+            return self._chain(e, grid)
         if e.op == "&":
             a, b = self.data_value(e.left, grid), self.data_value(e.right, grid)
             return np.array([_text(x) + _text(y) for x, y in np.broadcast(a, b)], dtype=object)
@@ -307,6 +309,27 @@ class Evaluator:
             if e.op == "less":
                 return np.maximum(a - b, 0.0)
         raise ModelError(f"unknown operator '{e.op}'", e.span)
+
+    def _chain(self, e: ast.BinOp, grid: Grid) -> Value:
+        """A left-nested chain `t1 + t2 - t3 ...` (or of `*`) evaluated in a loop, not by recursion:
+        a written-out sum of thousands of terms must not reach the recursion limit."""
+        ops: list[tuple[str, ast.Expr]] = []
+        node: ast.Expr = e
+        kind = "*" if e.op == "*" else "+-"
+        while isinstance(node, ast.BinOp) and node.op in kind:
+            ops.append((node.op, node.right))
+            node = node.left
+        acc = self.numeric(self.value(node, grid))
+        for op, right in reversed(ops):
+            b = self.numeric(self.value(right, grid))
+            for side, v in ((right, b),):
+                if isinstance(v, np.ndarray) and v.dtype == object:
+                    raise ModelError("a symbolic value cannot be used in arithmetic", side.span)
+            if isinstance(acc, Expr) or isinstance(b, Expr):
+                acc = self._expr_binop(ast.BinOp(op, node, right, span=e.span), acc, b, grid.n)
+            else:
+                acc = apply_numpy(_BINOPS[op], acc, b)
+        return acc
 
     def _expr_binop(self, e: ast.BinOp, a: Any, b: Any, n: int) -> Expr:
         ea = a if isinstance(a, Expr) else Expr.constant(a, n)

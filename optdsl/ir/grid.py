@@ -31,13 +31,15 @@ class Dummy:
 class Grid:
     n: int
     dummies: dict[str, Dummy] = field(default_factory=dict)
+    # True while the rows are the full row-major product of the dummies' label lists
+    product: bool = True
 
     @classmethod
     def root(cls) -> Grid:
         return cls(1, {})
 
     def take(self, rows: np.ndarray) -> Grid:
-        return Grid(len(rows), {k: Dummy(d.labels, d.pos[rows]) for k, d in self.dummies.items()})
+        return Grid(len(rows), {k: Dummy(d.labels, d.pos[rows]) for k, d in self.dummies.items()}, product=False)
 
 
 def ragged_range(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,6 +55,7 @@ def cross(grid: Grid, names: tuple[str, ...], dom: Domain) -> tuple[Grid, np.nda
     m = dom.n
     parent = np.repeat(np.arange(grid.n), m)
     child = grid.take(parent)
+    child.product = grid.product and dom.dense
     cols = dom.code_columns()
     for name, lab, col in zip(names, dom.dims, cols):
         child.dummies[name] = Dummy(lab, np.tile(col, grid.n))
@@ -94,6 +97,8 @@ def domain_of(grid: Grid, names: list[str]) -> Domain:
     """The index tuples of a declaration's grid, in row order (dense when it is the full
     row-major product of its label lists, which needs no stored codes)."""
     dims = [grid.dummies[n].labels for n in names]
+    if grid.product and len(names) == len(grid.dummies):
+        return Domain(dims)
     codes = np.stack([grid.dummies[n].pos for n in names], axis=1) if names else np.zeros((grid.n, 0), np.int64)
     dense = Domain(dims)
     if grid.n == dense.n:

@@ -25,7 +25,15 @@ INF = np.inf
 
 def instantiate(model: ast.Model, data: DataStore | None = None, seed: int = 0) -> ModelIR:
     """Build the IR of `model` with `data` (sets and params not defined in the model)."""
-    return _Builder(model, data or DataStore(), seed).run()
+    import sys
+
+    # Nested expressions (parentheses, powers) recurse once per level; give deep models room.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20000))
+    try:
+        return _Builder(model, data or DataStore(), seed).run()
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 class _Builder:
