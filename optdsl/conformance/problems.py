@@ -70,7 +70,7 @@ end;
 
 PROBLEMS: list[Case] = [
     Case(
-        "lp_transport", TRANSPORT, {"linear"}, objective=153.675,
+        "lp_transport", TRANSPORT, {"linear", "inequalities"}, objective=153.675,
         # the classic solution: Seattle ships 50 to New-York and 300 to Chicago, San-Diego 275 to NY and Topeka
         values={("x", ("Seattle", "Chicago")): 300.0, ("x", ("San-Diego", "Topeka")): 275.0},
     ),
@@ -81,7 +81,7 @@ PROBLEMS: list[Case] = [
         maximize z: 3*x + 2*y;
         s.t. c1: x + y <= 4;
         s.t. c2: x + 3*y <= 6;""",
-        {"linear"}, objective=11.0, values={("x", ()): 3.0, ("y", ()): 1.0},
+        {"linear", "inequalities"}, objective=11.0, values={("x", ()): 3.0, ("y", ()): 1.0},
     ),
     Case(
         "lp_ranges_equalities",
@@ -93,7 +93,7 @@ PROBLEMS: list[Case] = [
         s.t. r: 2 <= x + y <= 5;
         s.t. e: y + z = 3;
         s.t. g: x - z >= -1;""",
-        {"linear"}, objective=6.0, values={("y", ()): 3.0, ("z", ()): 0.0},
+        {"linear", "inequalities"}, objective=6.0, values={("y", ()): 3.0, ("z", ()): 0.0},
     ),
     Case(
         "lp_duals",
@@ -103,7 +103,7 @@ PROBLEMS: list[Case] = [
         minimize z: x + y;
         s.t. c1: x + 2*y >= 4;
         s.t. c2: 3*x + y >= 6;""",
-        {"linear", "duals"}, objective=2.8, values={("x", ()): 1.6, ("y", ()): 1.2},
+        {"linear", "inequalities", "duals"}, objective=2.8, values={("x", ()): 1.6, ("y", ()): 1.2},
         duals={("c1", ()): 0.4, ("c2", ()): 0.2},
     ),
     Case(
@@ -113,7 +113,7 @@ PROBLEMS: list[Case] = [
         var x {N} >= 0, <= 4;
         minimize cost: sum {i in N} i * x[i];
         s.t. total: sum {i in N} x[i] = 10;""",
-        {"linear"}, objective=18.0,
+        {"linear", "inequalities"}, objective=18.0,
         values={("x", (1,)): 4.0, ("x", (2,)): 4.0, ("x", (3,)): 2.0, ("x", (4,)): 0.0},
     ),
     Case(
@@ -127,7 +127,7 @@ PROBLEMS: list[Case] = [
         param w := 1 5  2 4  3 3  4 4;
         param v := 1 8  2 6  3 4  4 5;
         end;""",
-        {"linear", "integer"}, objective=15.0,
+        {"linear", "integer", "inequalities"}, objective=15.0,
         # items 2, 3, 4 (weight 11, value 15) beat every other subset within weight 11
         values={("take", (1,)): 0.0, ("take", (2,)): 1.0, ("take", (3,)): 1.0, ("take", (4,)): 1.0},
     ),
@@ -137,7 +137,7 @@ PROBLEMS: list[Case] = [
         """var x integer >= 0; var y integer >= 0;
         maximize z: x + y;
         s.t. c: 2*x + 2*y <= 7;""",
-        {"linear", "integer"}, objective=3.0,
+        {"linear", "integer", "inequalities"}, objective=3.0,
     ),
     Case(
         "qp_convex",
@@ -145,7 +145,7 @@ PROBLEMS: list[Case] = [
         """var x; var y;
         minimize dist: (x - 1)^2 + (y - 2)^2;
         s.t. half: x + y <= 2;""",
-        {"linear", "quadratic"}, objective=0.5, values={("x", ()): 0.5, ("y", ()): 1.5},
+        {"linear", "quadratic", "inequalities"}, objective=0.5, values={("x", ()): 0.5, ("y", ()): 1.5},
     ),
     Case(
         "qp_equality",
@@ -188,17 +188,17 @@ PROBLEMS: list[Case] = [
         minimize z: x + y;
         s.t. c1: x + y <= 1;
         s.t. c2: x + y >= 2;""",
-        {"linear", "infeasible"}, status=TerminationStatus.INFEASIBLE,
+        {"linear", "inequalities", "infeasible"}, status=TerminationStatus.INFEASIBLE,
     ),
     Case(
         "unbounded_lp",
         """var x >= 0; var y >= 0;
         maximize z: x + y;
         s.t. c1: x - y <= 1;""",
-        {"linear", "unbounded"}, status=TerminationStatus.UNBOUNDED,
+        {"linear", "inequalities", "unbounded"}, status=TerminationStatus.UNBOUNDED,
     ),
     Case(
-        "time_limit_milp", _markshare(), {"linear", "integer", "time_limit"},
+        "time_limit_milp", _markshare(), {"linear", "integer", "inequalities", "time_limit"},
         status=TerminationStatus.TIME_LIMIT, time_limit=0.5,
     ),
 ]
