@@ -218,7 +218,11 @@ class _Builder:
                 raise DataError(f"param '{d.name}': value '{vals[r]}' is not a number", _line_span(given, r)) from None
         values[pos] = vals
         have[pos] = ~_is_missing(vals)
-        return given.lines
+        if given.lines is None:
+            return None
+        pos_lines = np.full(len(values), -1, dtype=np.int64)  # data line of each member's value
+        pos_lines[pos] = given.lines
+        return pos_lines
 
     def _check_param(self, d: ast.ParamDecl, grid: Grid, dom: Domain | None, values: np.ndarray,
                      have: np.ndarray, given: ParamData | None, lines: np.ndarray | None) -> None:
@@ -228,6 +232,8 @@ class _Builder:
             span = d.span
             if given is not None:
                 span = given.origin or d.span
+                if lines is not None and lines[r] >= 0 and given.origin is not None:
+                    span = Span(given.origin.file, int(lines[r]), 1, text=given.origin.text)
             raise DataError(f"param {d.name}{idx} = {_fmt(values[r])} violates {what}", span)
 
         if d.kind in ("integer", "binary") and values.dtype != object:
