@@ -128,14 +128,14 @@ def print_ir(ir: ModelIR) -> str:
     out: list[str] = []
     k = 0
     for v in ir.variables:
-        level = f"  # follower {v.level}" if v.level else ""
+        level = f"  # lower {v.level}" if v.level else ""
         for pos in range(v.size):
             kind = " integer" if v.integer[pos] else ""
             init = f" := {_num(v.init[pos])}" if v.init is not None else ""
             out.append(f"var {names[k]}{kind} in [{_num(v.lower[pos])}, {_num(v.upper[pos])}]{init}{level}")
             k += 1
     for o in ir.objectives:
-        level = f"  # follower {o.level}" if o.level else ""
+        level = f"  # lower {o.level}" if o.level else ""
         out.append(f"{'minimize' if o.sense == 'min' else 'maximize'} {o.name}: {expr_rows(o.expr, names)[0]}{level}")
     for c in ir.constraints:
         labels = [""] if c.scalar else ["[" + ",".join(_lab(x) for x in t) + "]" for t in c.domain.tuples()]
