@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     def model_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("model", help="model file (.opt, .mod; solve/convert also take .mps, .lp)")
         sp.add_argument("--data", "-d", action="append", default=[], help="data file (.dat, .json, .csv); repeatable")
-        sp.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
 
     c = sub.add_parser("check", help="parse, load data and check a model; print component sizes")
     model_args(c)

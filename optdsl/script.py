@@ -28,6 +28,8 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
         return
     x = result.x if result.x is not None else np.full(ir.num_vars, np.nan)
     runner = _Runner(ir.evaluator, x, out)
+    runner.objectives = {o.name: o for o in ir.objectives}
+    runner.duals = result.duals if result.row_duals is not None else {}
     runner.base_dir = getattr(model, "_base_dir", None) or Path.cwd()
     for stmt in ir.script:
         runner.run(stmt, Grid.root())
@@ -78,6 +80,18 @@ class _Runner:
     def display(self, stmt: ast.DisplayStmt, grid: Grid) -> None:
         sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
         for item in stmt.items:
+            if isinstance(item, ast.Ref) and not item.subs and item.name in self.objectives:
+                value = expr_value(self.objectives[item.name].expr, self.x)[0]
+                self.out.write(f"{item.name} = {_g(value)}\n")
+                continue
+            if isinstance(item, ast.Ref) and not item.subs and item.name in self.duals:
+                duals = self.duals[item.name]  # a constraint displays its dual, as in AMPL
+                if isinstance(duals, dict):
+                    for t, v in duals.items():
+                        self.out.write(f"{item.name}[{','.join(_s(z) for z in t)}] = {_g(v)}\n")
+                else:
+                    self.out.write(f"{item.name} = {_g(duals)}\n")
+                continue
             if isinstance(item, ast.Ref) and not item.subs and item.name in self.ev.vars:
                 block = self.ev.vars[item.name]
                 vals = self.x[block.start:block.start + block.size]
