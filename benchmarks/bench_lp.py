@@ -248,19 +248,131 @@ def pyomo_facility(F: int):
 
 # --- the registry: the lead adds the optdsl rows here -------------------------------------------
 
+# --- (4) optdsl: from .opt text + a data file, and from the Python API ---------------------------
+
+TRANSPORT_OPT = """set I; set J;
+param cost {I, J}; param supply {I}; param demand {J};
+var x {I, J} >= 0;
+minimize total: sum {i in I, j in J} cost[i,j] * x[i,j];
+s.t. sup {i in I}: sum {j in J} x[i,j] <= supply[i];
+s.t. dem {j in J}: sum {i in I} x[i,j] >= demand[j];
+"""
+
+FACILITY_OPT = """param F; param C;
+set FAC := 1..F; set CUST := 1..C;
+param fixed {FAC}; param capacity {FAC}; param demand {CUST}; param cost {FAC, CUST};
+var x {FAC, CUST} >= 0, <= 1;
+var y {FAC} binary;
+minimize total: sum {f in FAC, c in CUST} cost[f,c] * x[f,c] + sum {f in FAC} fixed[f] * y[f];
+s.t. assign {c in CUST}: sum {f in FAC} x[f,c] = 1;
+s.t. capac {f in FAC}: sum {c in CUST} demand[c] * x[f,c] <= capacity[f] * y[f];
+s.t. link {f in FAC, c in CUST}: x[f,c] <= y[f];
+"""
+
+
+def _optdsl_finish(model, t0: float):
+    """Lower to LPForm, hand the arrays to HiGHS, solve: (build, handover, solve, objective)."""
+    from optdsl.solvers.highs.backend import to_highs
+
+    from optdsl.backends import SolveOptions
+    from optdsl.lower.lp import to_lpform
+
+    form = to_lpform(model.ir)
+    t1 = time.perf_counter()
+    h = to_highs(form, SolveOptions(threads=THREADS))
+    t2 = time.perf_counter()
+    h.run()
+    t3 = time.perf_counter()
+    return t1 - t0, t2 - t1, t3 - t2, h.getInfo().objective_function_value
+
+
+def _files(name: str, text: str, data: dict) -> tuple[Path, Path]:
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="optdsl-bench-"))
+    (folder / f"{name}.opt").write_text(text)
+    (folder / f"{name}.json").write_text(json.dumps(data))
+    return folder / f"{name}.opt", folder / f"{name}.json"
+
+
+def optdsl_file_transport(n: int):
+    import optdsl.api.model as api
+
+    cost, supply, demand = transport_data(n)
+    labels_i, labels_j = [f"s{i}" for i in range(n)], [f"d{j}" for j in range(n)]
+    model, data = _files("transport", TRANSPORT_OPT, {
+        "I": labels_i, "J": labels_j, "cost": cost.tolist(), "supply": supply.tolist(), "demand": demand.tolist()})
+    t0 = time.perf_counter()  # writing the files is not building: reading them is
+    return _optdsl_finish(api.load(model, data=data), t0)
+
+
+def optdsl_api_transport(n: int):
+    import optdsl as od
+
+    cost, supply, demand = transport_data(n)
+    t0 = time.perf_counter()
+    m = od.Model("transport")
+    I = m.set("I", [f"s{i}" for i in range(n)])
+    J = m.set("J", [f"d{j}" for j in range(n)])
+    c = m.param("cost", (I, J), cost)
+    a = m.param("supply", I, supply)
+    b = m.param("demand", J, demand)
+    x = m.var("x", (I, J), lb=0)
+    m.minimize("total", (c * x).sum())
+    m.constraint("sup", x.sum("J") <= a)
+    m.constraint("dem", x.sum("I") >= b)
+    return _optdsl_finish(m, t0)
+
+
+def _facility_json(F: int) -> dict:
+    d = facility_data(F)
+    return {"F": F, "C": 4 * F, "fixed": d["fixed"].tolist(), "capacity": d["capacity"].tolist(),
+            "demand": d["demand"].tolist(), "cost": d["cost"].tolist()}
+
+
+def optdsl_file_facility(F: int):
+    import optdsl.api.model as api
+
+    model, data = _files("facility", FACILITY_OPT, _facility_json(F))
+    t0 = time.perf_counter()
+    return _optdsl_finish(api.load(model, data=data), t0)
+
+
+def optdsl_api_facility(F: int):
+    import optdsl as od
+
+    d = facility_data(F)
+    t0 = time.perf_counter()
+    m = od.Model("facility")
+    FAC = m.set("FAC", range(1, F + 1))
+    CUST = m.set("CUST", range(1, 4 * F + 1))
+    fixed = m.param("fixed", FAC, d["fixed"])
+    cap = m.param("capacity", FAC, d["capacity"])
+    dem = m.param("demand", CUST, d["demand"])
+    cost = m.param("cost", (FAC, CUST), d["cost"])
+    x = m.var("x", (FAC, CUST), lb=0, ub=1)
+    y = m.var("y", FAC, binary=True)
+    m.minimize("total", (cost * x).sum() + (fixed * y).sum())
+    m.constraint("assign", x.sum("FAC") == 1)
+    m.constraint("capac", (dem * x).sum("CUST") <= cap * y)
+    m.constraint("link", x <= y)
+    return _optdsl_finish(m, t0)
+
+
 BUILDERS: dict[str, dict[str, Measure | None]] = {
     "transport": {
         "highspy (numpy arrays)": highspy_transport,
         "linopy": linopy_transport,
         "pyomo (appsi_highs)": pyomo_transport,
-        # HOOK: "optdsl .opt + data file": lambda n: ...  (parse + instantiate, lower, backend)
-        # HOOK: "optdsl Python API": lambda n: ...
+        "optdsl .opt + JSON file": optdsl_file_transport,
+        "optdsl Python API": optdsl_api_transport,
     },
     "facility": {
         "highspy (numpy arrays)": highspy_facility,
         "linopy": linopy_facility,
         "pyomo (appsi_highs)": pyomo_facility,
-        # HOOK: "optdsl .opt + data file", "optdsl Python API"
+        "optdsl .opt + JSON file": optdsl_file_facility,
+        "optdsl Python API": optdsl_api_facility,
     },
 }
 SIZES = {"transport": [100, 300, 1000], "facility": [50]}
