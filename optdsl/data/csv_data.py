@@ -87,6 +87,9 @@ def _first_row(file: str) -> list[str]:
 
 
 def _read(file: str, ncols: int, skip: int) -> list[np.ndarray]:
+    numeric = _read_numeric(file, ncols, skip)
+    if numeric is not None:
+        return numeric
     try:
         import pandas as pd
     except ImportError:
@@ -114,6 +117,24 @@ def _read(file: str, ncols: int, skip: int) -> list[np.ndarray]:
             a = a.copy()
             a[df[c].isna().to_numpy()] = None
         cols.append(a)
+    return cols
+
+
+def _read_numeric(file: str, ncols: int, skip: int) -> list[np.ndarray] | None:
+    """All-numeric files (the big case: matrices, numeric keys) parse in numpy's C reader without
+    importing pandas; anything else (labels, missing cells) returns None for the general path."""
+    try:
+        raw = np.loadtxt(file, dtype=np.float64, delimiter=",", skiprows=skip, ndmin=2, comments=None)
+    except ValueError:
+        return None
+    if raw.shape[0] == 0 or raw.shape[1] != ncols or np.isnan(raw).any():
+        return None
+    cols = []
+    for j in range(ncols):
+        col = raw[:, j]
+        if (col == np.round(col)).all() and np.abs(col).max(initial=0) < 2**53:
+            col = col.astype(np.int64)
+        cols.append(np.ascontiguousarray(col))
     return cols
 
 
