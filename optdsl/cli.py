@@ -99,7 +99,7 @@ def _load(args: argparse.Namespace):
     path = Path(args.model)
     if not path.exists():
         raise OptdslError(f"no such file: {args.model}")
-    return load(path, data=args.data or None)
+    return load(path, data=args.data or None, seed=getattr(args, "seed", None))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

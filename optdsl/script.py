@@ -58,7 +58,7 @@ class _Runner:
             sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
             cols = [self.values(a, sub) for a in stmt.args]
             for r in range(sub.n):
-                self.out.write(_printf(stmt.format, [c[r] for c in cols], stmt.span))
+                self.out.write(format_printf(stmt.format, [c[r] for c in cols], stmt.span))
         elif isinstance(stmt, ast.DisplayStmt):
             self.display(stmt, grid)
         elif isinstance(stmt, ast.TableStmt):
@@ -129,7 +129,7 @@ def _s(v: Any) -> str:
     return str(v)
 
 
-def _printf(fmt: str, args: list[Any], span: Any) -> str:
+def format_printf(fmt: str, args: list[Any], span: Any) -> str:
     fmt = fmt.encode("utf-8").decode("unicode_escape") if "\\" in fmt else fmt
     conv: list[Any] = []
     specs = [m.group(1) for m in _SPEC.finditer(fmt) if m.group(1) != "%"]

@@ -40,7 +40,7 @@ CASES = {
     ),
     "scalar_no_data": (
         "param f;\nvar x;\nminimize z: f*x;\n",
-        "model.opt:1:1: error: no data for param 'f'\n    param f;\n    ^^^^^^^^\nhint: give it in a data section: param f := ...;",
+        "model.opt:3:13: error: no data for param 'f'\n    minimize z: f*x;\n                ^\nhint: give it in a data section: param f := ...;",
     ),
     "wrong_dimen_set": (
         "set L dimen 2;\ndata;\nset L := a b c;\nend;\n",

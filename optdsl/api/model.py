@@ -24,7 +24,7 @@ class Model(ModelBuilder):
         self._data = _data if _data is not None else DataStore()
         self._base_dir = _base_dir or Path.cwd()
         self._ir: ModelIR | None = None
-        self.seed = 0
+        self.seed: int | None = None
 
     # ------------------------------------------------------------------ IR
     @property
@@ -100,7 +100,7 @@ class Model(ModelBuilder):
         return f"<optdsl.Model {self.name!r}: {len(self.statements)} statements>"
 
 
-def load(path: str | Path, data: Any = None, seed: int = 0) -> Model:
+def load(path: str | Path, data: Any = None, seed: int | None = None) -> Model:
     """Read a `.opt`/`.mod` model with its data.
 
     `data` may be a file path, a list of paths, or Python data: a dict mapping set names to lists
@@ -131,7 +131,7 @@ def load(path: str | Path, data: Any = None, seed: int = 0) -> Model:
     return m
 
 
-def parse_model(text: str, data: Any = None, name: str = "model.opt", seed: int = 0) -> Model:
+def parse_model(text: str, data: Any = None, name: str = "model.opt", seed: int | None = None) -> Model:
     """A model from `.opt` text (inline data sections included)."""
     from optdsl.parse.parser import parse
     from optdsl.parse.resolve import check_model

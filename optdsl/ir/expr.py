@@ -231,7 +231,7 @@ def apply_numpy(op: str, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarr
         if op == "trunc":
             return np.trunc(a)
         if op == "round":
-            return np.round(a)
+            return np.sign(a) * np.floor(np.abs(a) + 0.5)  # halves away from zero, as AMPL
         if op == "atan":
             return np.arctan(a)
         return getattr(np, op)(a)

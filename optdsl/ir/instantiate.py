@@ -23,8 +23,11 @@ from optdsl.parse import ast
 INF = np.inf
 
 
-def instantiate(model: ast.Model, data: DataStore | None = None, seed: int = 0) -> ModelIR:
-    """Build the IR of `model` with `data` (sets and params not defined in the model)."""
+def instantiate(model: ast.Model, data: DataStore | None = None, seed: int | None = None) -> ModelIR:
+    """Build the IR of `model` with `data` (sets and params not defined in the model).
+
+    Random data functions draw from a generator seeded by `seed`, else by the model's
+    `option seed N;`, else by 0."""
     import sys
 
     # Nested expressions (parentheses, powers) recurse once per level; give deep models room.
@@ -40,6 +43,8 @@ class _Builder:
     def __init__(self, model: ast.Model, data: DataStore, seed: int) -> None:
         self.model = model
         self.data = data
+        if seed is None:
+            seed = _option_seed(model)
         self.ev = Evaluator(seed)
         self.ir = ModelIR(name=model.file)
         self.offset = 0
@@ -170,9 +175,6 @@ class _Builder:
                 fv = _fit(fill, n, symbolic)
                 values[~have] = fv[~have]
                 have[:] = True
-        if dom is None and not have.all():
-            raise DataError(f"no data for param '{d.name}'", d.span,
-                            hint=f"give it in a data section: param {d.name} := ...;")
         self._check_param(d, grid, dom, values, have, given, lines)
         self.ev.params[d.name] = ParamValue(d.name, dom, values, symbolic)
         if not have.all():
@@ -369,6 +371,13 @@ class _Builder:
 
 
 # ---------------------------------------------------------------------------------- helpers
+def _option_seed(model: ast.Model) -> int:
+    for st in model.statements:
+        if isinstance(st, ast.OptionStmt) and st.name == "seed" and isinstance(st.value, ast.Num):
+            return int(st.value.value)
+    return 0
+
+
 def _width(members: list[Any]) -> int:
     for m in members:
         return len(m) if isinstance(m, tuple) else 1

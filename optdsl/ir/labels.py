@@ -34,7 +34,7 @@ def label_array(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     if arr.dtype.kind in "iuf b":
         return arr.astype(np.float64, copy=False).reshape(-1)
     out = np.empty(len(values), dtype=object)
-    out[:] = [_as_label(v) for v in values] if arr.dtype == object else list(arr)
+    out[:] = [_as_label(v) for v in values] if arr.dtype == object else [str(v) for v in arr]
     numeric = all(isinstance(v, (int, float)) for v in out)
     return out.astype(np.float64) if numeric and len(out) else out
 
