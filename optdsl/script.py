@@ -38,8 +38,12 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
 class _Runner:
     def __init__(self, ev: Any, x: np.ndarray, out: TextIO) -> None:
         self.ev, self.x, self.out = ev, x, out
+        self.objectives: dict[str, Any] = {}
+        self.duals: dict[str, Any] = {}
 
     def values(self, e: ast.Expr, grid: Grid) -> np.ndarray:
+        if isinstance(e, ast.Ref) and not e.subs and e.name in self.objectives:
+            return np.full(grid.n, expr_value(self.objectives[e.name].expr, self.x)[0])
         v = self.ev.value(e, grid)
         if isinstance(v, Expr):
             return expr_value(v, self.x)
@@ -80,6 +84,12 @@ class _Runner:
     def display(self, stmt: ast.DisplayStmt, grid: Grid) -> None:
         sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
         for item in stmt.items:
+            if isinstance(item, ast.Ref) and not item.subs and item.name in self.ev.sets:
+                dom = self.ev.sets[item.name]
+                members = [",".join(_s(z) for z in t) for t in dom.tuples()] if dom.n else []
+                shown = [f"({m})" if dom.dimen > 1 else m for m in members]
+                self.out.write(f"{item.name} := {' '.join(shown)};\n")
+                continue
             if isinstance(item, ast.Ref) and not item.subs and item.name in self.objectives:
                 value = expr_value(self.objectives[item.name].expr, self.x)[0]
                 self.out.write(f"{item.name} = {_g(value)}\n")

@@ -144,3 +144,14 @@ def test_script_statements_after_solve(capsys, tmp_path):
     # greedy by weight: x1 = 2 (uses 2), x2 = 1 (uses 2), x3 = 0: z = 3
     assert "x1=2\nx2=1\n" in out
     assert "z = 3\n" in out
+
+
+def test_display_sets_and_printf_objective(capsys, tmp_path):
+    model = tmp_path / "d.opt"
+    model.write_text(
+        'set I := {"a","b"};\nset P := {(1,"x"),(2,"y")};\nvar x {I} >= 0, <= 1;\n'
+        'maximize z: sum {i in I} x[i];\nsolve;\ndisplay I, P;\nprintf "z=%g\\n", z;\n'
+    )
+    rc, out, _ = run(capsys, "solve", str(model))
+    assert rc == 0
+    assert out.endswith("I := a b;\nP := (1,x) (2,y);\nz=2\n")
