@@ -306,6 +306,19 @@ def optdsl_file_transport(n: int):
     return _optdsl_finish(api.load(model, data=data), t0)
 
 
+def optdsl_csv_transport(n: int):
+    """The cost matrix as a plain numeric CSV (`data "cost.csv" as cost;`), the rest in JSON."""
+    import optdsl.api.model as api
+
+    cost, supply, demand = transport_data(n)
+    labels_i, labels_j = [f"s{i}" for i in range(n)], [f"d{j}" for j in range(n)]
+    model, data = _files("transport", TRANSPORT_OPT + 'data "cost.csv" as cost;\n', {
+        "I": labels_i, "J": labels_j, "supply": supply.tolist(), "demand": demand.tolist()})
+    np.savetxt(model.parent / "cost.csv", cost, delimiter=",", fmt="%.2f")
+    t0 = time.perf_counter()
+    return _optdsl_finish(api.load(model, data=data), t0)
+
+
 def optdsl_api_transport(n: int):
     import optdsl as od
 
@@ -365,6 +378,7 @@ BUILDERS: dict[str, dict[str, Measure | None]] = {
         "linopy": linopy_transport,
         "pyomo (appsi_highs)": pyomo_transport,
         "optdsl .opt + JSON file": optdsl_file_transport,
+        "optdsl .opt + CSV file": optdsl_csv_transport,
         "optdsl Python API": optdsl_api_transport,
     },
     "facility": {
