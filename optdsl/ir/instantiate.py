@@ -291,7 +291,7 @@ class _Builder:
         return Expr.constant(np.asarray(self.ev.numeric(v), dtype=np.float64), n)
 
     def _s_Objective(self, d: ast.Objective, level: str | None) -> None:
-        expr = self._as_expr(self.ev.value(d.expr, Grid.root()), 1)
+        expr = _compact(self._as_expr(self.ev.value(d.expr, Grid.root()), 1))
         sense = "min" if d.sense == "minimize" else "max"
         self.ir.objectives.append(ObjectiveIR(d.name, sense, expr, level or d.lower_block))
 
@@ -312,6 +312,7 @@ class _Builder:
             lower = np.full(n, -INF) if rel.op == "<=" else -body.const
             upper = np.full(n, INF) if rel.op == ">=" else -body.const
         body.const = np.zeros(n)
+        _compact(body)
         self.ir.constraints.append(
             ConBlock(d.name, dom, body, np.asarray(lower, float).copy(), np.asarray(upper, float).copy(),
                      level or d.lower_block)
@@ -371,6 +372,19 @@ class _Builder:
 
 
 # ---------------------------------------------------------------------------------- helpers
+def _compact(e: Expr) -> Expr:
+    """Stored expressions keep their index arrays as int32 (half the memory of a big model)
+    while positions fit; arithmetic on them upcasts as needed."""
+    if max(e.n, int(e.cols.max(initial=0)) + 1) < 2**31:
+        e.rows = e.rows.astype(np.int32, copy=False)
+        e.cols = e.cols.astype(np.int32, copy=False)
+        if e.has_quad:
+            e.q_rows = e.q_rows.astype(np.int32, copy=False)
+            e.q_i = e.q_i.astype(np.int32, copy=False)
+            e.q_j = e.q_j.astype(np.int32, copy=False)
+    return e
+
+
 def _option_seed(model: ast.Model) -> int:
     for st in model.statements:
         if isinstance(st, ast.OptionStmt) and st.name == "seed" and isinstance(st.value, ast.Num):

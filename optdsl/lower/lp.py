@@ -70,10 +70,13 @@ def to_lpform(ir: ModelIR) -> LPForm:
         col_lower = np.concatenate([v.lower for v in ir.variables])
         col_upper = np.concatenate([v.upper for v in ir.variables])
         integrality = np.concatenate([v.integer for v in ir.variables])
-        inits = [v.init if v.init is not None else np.zeros(v.size) for v in ir.variables]
-        x0 = np.concatenate(inits)
+        if any(v.init is not None for v in ir.variables):
+            x0 = np.concatenate([v.init if v.init is not None else np.zeros(v.size) for v in ir.variables])
+        else:
+            x0 = None  # no starting values given: nothing to hand the solver
     else:
-        col_lower = col_upper = x0 = np.zeros(0)
+        col_lower = col_upper = np.zeros(0)
+        x0 = None
         integrality = np.zeros(0, dtype=bool)
     return LPForm(
         c=cvec, A=A, row_lower=row_lower, row_upper=row_upper, col_lower=col_lower, col_upper=col_upper,
