@@ -65,6 +65,11 @@ class _Builder:
     _SECOND = (ast.Objective, ast.ConstraintDecl)
 
     def _statements(self, stmts: tuple[ast.Stmt, ...], level: str | None) -> None:
+        if self._pass == 2 and level is None:
+            # the leader's objectives and constraints first, then each follower's: the IR's order
+            # does not depend on where a `lower` block stands in the text
+            stmts = tuple(s for s in stmts if not isinstance(s, ast.LowerBlock)) + tuple(
+                s for s in stmts if isinstance(s, ast.LowerBlock))
         for s in stmts:
             if not isinstance(s, ast.LowerBlock) and isinstance(s, self._SECOND) != (self._pass == 2):
                 continue

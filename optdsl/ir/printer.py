@@ -91,7 +91,7 @@ def _node_text(cur: NL, args: list[list[str]], names: list[str]) -> list[str]:
     if op == "affine":
         e: Expr = cur.data
         body = _rows_text(e, names)
-        return [f"({_num(c)} + {b})" if c else f"({b})" for c, b in zip(e.const, body)]
+        return [_num(c) if b == "0" else f"({_num(c)} + {b})" if c else f"({b})" for c, b in zip(e.const, body)]
     infix = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
     if op in infix:
         return [f"({a} {infix[op]} {b})" for a, b in zip(args[0], args[1])]
