@@ -536,3 +536,20 @@ def test_solve_python_built_transport(build):
 @pytest.mark.skipif(not _highs_available(), reason="HiGHS backend (highspy / optdsl.solvers.highs) not importable")
 def test_solve_python_built_knapsack():
     assert knapsack_vectorized().solve().objective == pytest.approx(15)
+
+
+def test_strict_bounds_and_value_sets_on_params():
+    m = od.Model("checks")
+    m.param("n", 3, integer=True, gt=0)
+    m.param("y", range(1, 4), [1, -1, 1], within=[-1, 1])
+    assert m.to_opt().startswith("param n integer, > 0;\nparam y {1 .. 3} in {-1, 1};\n")
+    assert m.ir.params["y"].values.tolist() == [1.0, -1.0, 1.0]
+    bad = od.Model("bad")
+    bad.param("y", range(1, 4), [1, -1, 2], within=[-1, 1])
+    with pytest.raises(od.OptdslError) as info:
+        _ = bad.ir
+    assert info.value.render() == "error: param y[3] = 2 violates its 'in' set"
+    zero = od.Model("zero")
+    zero.param("n", 0, gt=0)
+    with pytest.raises(od.OptdslError, match=r"param n = 0 violates the declared bound > 0"):
+        _ = zero.ir

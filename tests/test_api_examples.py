@@ -57,8 +57,8 @@ DAG_X = [[1.0, 2.1, 0.9], [-0.5, -1.1, -0.4], [0.3, 0.5, 0.2], [2.0, 4.2, 1.9]] 
 def dag() -> od.Model:
     m = od.Model("dag")
     rows, cols = len(DAG_X), len(DAG_X[0])
-    m.param("d", cols, integer=True)
-    n = m.param("n", rows, integer=True)
+    m.param("d", cols, integer=True, gt=0)
+    n = m.param("n", rows, integer=True, gt=0)
     lam = m.param("lambda", 0.1, lb=0)
     X = m.param("X", (range(1, rows + 1), range(1, cols + 1)), np.array(DAG_X))
     V = m.set("V", range(1, cols + 1))
@@ -108,14 +108,14 @@ def production() -> od.Model:
     m = od.Model("production")
     PROD = m.set("PROD", PRODUCTS)
     T = len(DEMAND[0])
-    m.param("T", T, integer=True)
+    m.param("T", T, integer=True, gt=0)
     PERIODS = m.set("PERIODS", range(1, T + 1))
     demand = m.param("demand", (PROD, PERIODS), np.array(DEMAND), lb=0)
     init_inv = m.param("init_inv", PROD, {"widget": 20}, lb=0, default=0)  # '.' in the .dat: the default
     setup_cost = m.param("setup_cost", PROD, [400, 300, 500], lb=0)
     hold_cost = m.param("hold_cost", PROD, [2.0, 1.5, 3.0], lb=0)
     unit_cost = m.param("unit_cost", PROD, [10, 14, 9], lb=0)
-    hours_per_unit = m.param("hours_per_unit", PROD, [1.0, 1.5, 0.5])
+    hours_per_unit = m.param("hours_per_unit", PROD, [1.0, 1.5, 0.5], gt=0)
     setup_hours = m.param("setup_hours", PROD, {"widget": 10, "gadget": 8, "gizmo": 12}, lb=0, default=0)
     capacity = m.param("capacity", PERIODS, [180, 180, 160, 180, 170, 180], lb=0)
     # `sum {s in t..T}`: a range that starts at a dummy, written as a filter on PERIODS
@@ -137,7 +137,7 @@ def diet() -> od.Model:
     m = od.Model("diet")
     FOOD = m.set("FOOD", data["FOOD"])
     NUTR = m.set("NUTR", data["NUTR"])
-    cost = m.param("cost", FOOD, data["cost"])
+    cost = m.param("cost", FOOD, data["cost"], gt=0)
     max_serv = m.param("max_serv", FOOD, data["max_serv"], lb=0, default=10)  # broccoli: the default
     n_min = m.param("n_min", NUTR, data["n_min"], lb=0)
     n_max = m.param("n_max", NUTR, data["n_max"], lb=n_min)
@@ -180,7 +180,7 @@ def portfolio() -> od.Model:
     m = od.Model("portfolio")
     A = m.set("ASSETS", ASSETS)
     mu = m.param("mu", A, [0.08, 0.10, 0.12, 0.07, 0.15])
-    vol = m.param("vol", A, dict(zip(ASSETS, [0.12, 0.16, 0.20, 0.10, 0.28])))
+    vol = m.param("vol", A, dict(zip(ASSETS, [0.12, 0.16, 0.20, 0.10, 0.28])), gt=0)
     corr = m.param("corr", (A, A), CORR, lb=-1, ub=1)
     cov = m.param("cov", (A, A), lambda i, j: vol[i] * vol[j] * corr[i, j])  # ASSETS twice: dummies
     target = m.param("target", 0.10)
@@ -213,11 +213,11 @@ def logistic() -> od.Model:
     N, n, m_ = data["N"], data["n"], data["m"]
     S, F, R = range(1, N + 1), range(1, n + 1), range(1, m_ + 1)  # {1..N}, {1..n}, {1..m}
     m = od.Model("logistic")
-    Np = m.param("N", N, integer=True)
-    m.param("n", n, integer=True)
+    Np = m.param("N", N, integer=True, gt=0)
+    m.param("n", n, integer=True, gt=0)
     m.param("m", m_, integer=True, lb=0)
     X = m.param("X", (S, F), np.array(data["X"]))
-    y = m.param("y", S, np.array(data["y"]))
+    y = m.param("y", S, np.array(data["y"]), within=[-1, 1])
     A = m.param("A", (R, F), np.array(data["A"]))
     b = m.param("b", R, data["b"])
     w = m.var("w", F, init=1)
@@ -234,7 +234,7 @@ PDE_N = 4  # small: pde_control.opt is loaded with data={"N": PDE_N}
 
 def pde_control() -> od.Model:
     m = od.Model("pde_control")
-    N = m.param("N", PDE_N, integer=True, default=16)
+    N = m.param("N", PDE_N, integer=True, gt=0, default=16)
     h = m.param("h", 2 / (N + 1))
     G = m.set("G", range(1, PDE_N + 1))
     wstar = m.param("wstar", (G, G), lambda i, j: od.sin(4 + 0.1 / od.sqrt(15) * (i - (N + 1) / 2))
@@ -279,7 +279,6 @@ CASES = {
 }
 
 ORDER = "<statement order>"
-STRICT_BOUND = "strict bounds (`param p > 0`): m.param's lb=/ub= write >= and <= only"
 SYMBOLIC_RANGE = ("a range whose ends are params or dummies (`1..n`, `t..T`): a Python range() needs ints, "
                   "and m.set, index=, over= and od.each take no model expression for a set")
 # What the API cannot write, per example: {statement: why}. The IRs agree all the same (the twins
@@ -288,20 +287,17 @@ GAPS: dict[str, dict[str, str]] = {
     "bilevel": {ORDER: "F and budget use the follower's y, declared later in bilevel.opt inside `lower "
                        "follower {...}`; the API needs y's handle first and cannot put statements before an "
                        "earlier lower block (no forward reference, m.lower('follower') cannot be reopened)"},
-    "dag": {"d": STRICT_BOUND, "n": STRICT_BOUND, "X": SYMBOLIC_RANGE, "V": SYMBOLIC_RANGE,
+    "dag": {"X": SYMBOLIC_RANGE, "V": SYMBOLIC_RANGE,
             "score": SYMBOLIC_RANGE},
-    "production": {"T": STRICT_BOUND, "hours_per_unit": STRICT_BOUND, "PERIODS": SYMBOLIC_RANGE,
+    "production": {"PERIODS": SYMBOLIC_RANGE,
                    "max_make": SYMBOLIC_RANGE},
-    "diet": {"cost": STRICT_BOUND},
-    "portfolio": {"vol": STRICT_BOUND,
-                  "target": "a scalar param defined by a constant (`param target := 0.10;`): m.param('target', "
+    "portfolio": {"target": "a scalar param defined by a constant (`param target := 0.10;`): m.param('target', "
                             "0.10) makes the number data; only an expression becomes `:= e`"},
-    "logistic": {"N": STRICT_BOUND, "n": STRICT_BOUND, "X": SYMBOLIC_RANGE, "A": SYMBOLIC_RANGE,
+    "logistic": {"X": SYMBOLIC_RANGE, "A": SYMBOLIC_RANGE,
                  "b": SYMBOLIC_RANGE, "w": SYMBOLIC_RANGE, "loss": SYMBOLIC_RANGE, "lin": SYMBOLIC_RANGE,
                  "sphere": SYMBOLIC_RANGE,
-                 "y": SYMBOLIC_RANGE + "; and a value set for a numeric param (`param y {...} in {-1, 1}`): "
-                      "m.param has no within="},
-    "pde_control": {"N": STRICT_BOUND, "G": SYMBOLIC_RANGE},
+                 "y": SYMBOLIC_RANGE},
+    "pde_control": {"G": SYMBOLIC_RANGE},
 }
 
 

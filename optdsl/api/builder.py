@@ -96,26 +96,30 @@ class ModelBuilder:
     # ------------------------------------------------------------------ params
     def param(self, name: str, index: Any = None, data: Any = None, *, default: Any = None,
               integer: bool = False, binary: bool = False, symbolic: bool = False,
-              lb: Any = None, ub: Any = None) -> ParamHandle:
+              lb: Any = None, ub: Any = None, gt: Any = None, lt: Any = None,
+              within: Any = None) -> ParamHandle:
         """A param. `index`: a set, a tuple of sets, a range or od.each(...); omitted for a scalar.
         `data`: numbers, arrays, dicts, pandas objects (see optdsl.api.pydata) -- or a model
         expression / a function of the dummies, which becomes the declaration's `:= expr`.
-        `m.param("f", 90)` is the scalar param f with value 90."""
+        `m.param("f", 90)` is the scalar param f with value 90. Checks on the data: `lb`/`ub`
+        (>=, <=), `gt`/`lt` (strict > and <), `within` (a set, a range, or a list of values)."""
         if data is None and index is not None and not is_index_spec(index):
             index, data = None, index
         self._new_name(name)
         ix = index_of(index)
         is_value = isinstance(data, Expression) or (callable(data) and not _is_data(data))
         kind = "binary" if binary else "integer" if integer else "symbolic" if symbolic else None
-        attrs = {"value": data if is_value else None, "default": default, "lb": lb, "ub": ub}
+        attrs = {"value": data if is_value else None, "default": default, "lb": lb, "ub": ub, "gt": gt, "lt": lt}
         pdata = None
         if data is not None and not is_value:  # convert first: bad data leave the model unchanged
             names = tuple(it.dim.set if it.dim else "" for it in ix.items) if ix else ()
             pdata = param_data(name, data, Declared("param", ix.flat if ix else 0, names, symbolic))
             _check_dense(name, pdata.dense, ix)
         indexing, nodes, conds = self._declare(name, ix, attrs)
-        bounds = tuple(ast.Bound(op, nodes[k]) for op, k in ((">=", "lb"), ("<=", "ub")) if nodes[k] is not None)
-        self._add(ast.ParamDecl(name, indexing, kind, bounds, default=nodes["default"], value=nodes["value"]))
+        bounds = tuple(ast.Bound(op, nodes[k]) for op, k in ((">=", "lb"), ("<=", "ub"), (">", "gt"), ("<", "lt"))
+                       if nodes[k] is not None)
+        self._add(ast.ParamDecl(name, indexing, kind, bounds, within=_set_ref(within), default=nodes["default"],
+                                value=nodes["value"]))
         if pdata is not None:
             self._data.add_param(pdata)
         return ParamHandle(name, ix, self, conds)
@@ -377,7 +381,10 @@ def _set_ref(s: Any) -> ast.Expr | None:
         return ast.Ref(s.name)
     if isinstance(s, range):
         return range_node(s)
-    raise ModelError(f"within= takes a set, got {type(s).__name__}")
+    if isinstance(s, (list, tuple, set, frozenset)) and all(isinstance(v, (str, int, float)) for v in s):
+        items = sorted(s, key=str) if isinstance(s, (set, frozenset)) else list(s)
+        return ast.SetLiteral(tuple(ast.Str(v) if isinstance(v, str) else ast.Num(v) for v in items))
+    raise ModelError(f"within= takes a set, a range or a list of values, got {type(s).__name__}")
 
 
 def _is_number(v: Any) -> bool:
