@@ -29,6 +29,7 @@ import numpy as np
 from optdsl.data.labels import label_column, lookup, normalize_column
 from optdsl.data.store import DataStore, Declared, ParamData, SetData
 from optdsl.errors import DataError
+from optdsl.ir.labels import _as_label as _label
 
 
 def data_from_python(data: Mapping[str, Any], schema: Mapping[str, Declared]) -> DataStore:
@@ -101,19 +102,6 @@ def _column_labels(col: np.ndarray) -> list[Any]:
     if c.dtype == object:
         return [_label(x) for x in c.tolist()]
     return c.tolist()
-
-
-def _label(v: Any) -> Any:
-    if isinstance(v, (bool, np.bool_)):
-        return int(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return int(f) if f.is_integer() else f
-    if isinstance(v, np.str_):
-        return str(v)
-    return v
 
 
 # ---------------------------------------------------------------------------------- params

@@ -25,6 +25,8 @@ def _as_label(v: Any) -> Any:
     if isinstance(v, (float, np.floating)):
         f = float(v)
         return int(f) if f.is_integer() else f
+    if isinstance(v, np.str_):
+        return str(v)
     return v
 
 

@@ -22,6 +22,7 @@ single steps, and the first step in the batch that meets the accuracy test ends 
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,7 @@ def _nnz(K: Matrix) -> int:
     return int(K.nnz) if sp.issparse(K) else int(np.count_nonzero(K))
 
 
-class Sketch:
+class Sketch(ABC):
     """Base class: subclasses implement `setup` and `_iterate`."""
 
     name = ""
@@ -92,8 +93,9 @@ class Sketch:
             return InnerResult(z, 0, flops, rn, True)
         return self._iterate(z, r, b, target, max_iter, deadline, flops)
 
-    def _iterate(self, z, r, b, target, max_iter, deadline, flops) -> InnerResult:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _iterate(self, z, r, b, target, max_iter, deadline, flops) -> InnerResult:
+        """Iterate from z (residual r = Kz - b) until ||r|| <= target or a cap is reached."""
 
     def _confirm(self, z: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float]:
         """The true residual (the incremental one drifts by rounding)."""
