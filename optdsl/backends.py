@@ -1,21 +1,25 @@
 """The backend protocol and registry.
 
-A backend is a class with its facts as class data (name, features it handles, the standard form
-it takes, packages it needs) and one method, `solve(form, options) -> Result`. Built-in backends
-are registered by import path so that listing or choosing one imports neither torch nor pyomo;
-required packages are checked with `importlib.util.find_spec`, without importing them.
+A backend is a class with its facts as class data — name, the features it handles, the form it
+takes, the packages it needs, its options schema, status map and result abilities — and one
+method, `solve(form, options) -> Result`. Backends are plug-ins: every one, the built-in ones
+included, is registered through the entry-point group `optdsl.backends` (see pyproject.toml), so a
+package outside the project adds one by declaring an entry point. The module an entry point names
+must be light (no torch, highspy or pyomo at import), so that listing backends and choosing one
+imports no solver; required packages are checked with `importlib.util.find_spec`.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from optdsl.errors import SolverError
-from optdsl.results import Result
+from optdsl.errors import SolverError, did_you_mean
+from optdsl.results import Result, TerminationStatus
+
+ENTRY_POINT_GROUP = "optdsl.backends"
 
 # Features a problem can need and a backend can handle.
 FEATURES = {
@@ -23,11 +27,20 @@ FEATURES = {
     "integer": "integer or binary variables",
     "quadratic": "a convex quadratic objective",
     "nonlinear": "smooth nonlinear functions",
-    "inequalities": "inequality constraints or variable bounds in a nonlinear model",
+    "inequalities": "inequality constraints or variable bounds",
     "bilevel": "a lower-level (follower) problem",
     "acyclic": "an acyclicity constraint acyclic(W)",
     "surrogate": "a neural-network surrogate call",
     "nonsmooth": "nonsmooth functions (abs, max, min) of variables",
+}
+
+# Result abilities a backend can declare.
+ABILITIES = {
+    "duals": "row duals and reduced costs",
+    "bound": "a proven bound on the optimum",
+    "incumbent_trace": "the incumbent's objective over time",
+    "history": "per-iteration traces (objective, residuals) in Result.history",
+    "certificates": "proves infeasibility and unboundedness",
 }
 
 
@@ -42,15 +55,76 @@ class SolveOptions:
     backend_options: dict[str, Any] = field(default_factory=dict)  # KEY -> VALUE for this backend
 
 
+_TRUE = {"true", "t", "on", "yes", "1"}
+_FALSE = {"false", "f", "off", "no", "0"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One entry of a backend's options schema."""
+
+    type: type  # bool, int, float or str
+    default: Any
+    help: str
+    choices: tuple[Any, ...] | None = None
+
+    def convert(self, key: str, value: Any) -> Any:
+        """`value` (a string from the command line or a model file, or a Python value) as this
+        option's type; a SolverError saying what is expected otherwise."""
+        try:
+            if self.type is bool:
+                if isinstance(value, bool):
+                    out: Any = value
+                elif str(value).strip().lower() in _TRUE:
+                    out = True
+                elif str(value).strip().lower() in _FALSE:
+                    out = False
+                else:
+                    raise ValueError
+            elif self.type is int:
+                f = float(value)
+                if not f.is_integer():
+                    raise ValueError
+                out = int(f)
+            elif self.type is float:
+                out = float(value)
+                if out != out:
+                    raise ValueError
+            else:
+                out = str(value)
+        except (TypeError, ValueError, OverflowError):
+            raise SolverError(f"option '{key}' takes {_type_word(self.type)}, got '{value}'") from None
+        if self.choices is not None and out not in self.choices:
+            raise SolverError(
+                f"option '{key}' must be one of {', '.join(map(str, self.choices))}, got '{value}'",
+                hint=did_you_mean(str(out), [str(c) for c in self.choices]),
+            )
+        return out
+
+
+def _type_word(t: type) -> str:
+    return {bool: "true or false", int: "an integer", float: "a number"}.get(t, "a string")
+
+
 class Backend:
-    """Subclass and fill in the class data; `solve` receives the lowered form."""
+    """Subclass and fill in the class data; `solve` receives the lowered form.
+
+    `options` is the schema of the backend's own options; `--option NAME.KEY=VALUE` values arrive
+    in `SolveOptions.backend_options` converted to the declared types, defaults filled in. A backend
+    that also accepts its solver's native options (HiGHS's several hundred) sets `passthrough` to a
+    sentence saying so and validates those keys itself.
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     features: ClassVar[frozenset[str]] = frozenset()
-    form: ClassVar[str] = "lp"  # "lp" or "nlp"
+    form: ClassVar[str] = "lp"  # a kind of optdsl.lower.chain.FORMS
     requires: ClassVar[tuple[str, ...]] = ()  # import names
-    gives_duals: ClassVar[bool] = False
+    priority: ClassVar[int] = 50  # lower is preferred when several backends fit equally well
+    options: ClassVar[dict[str, Option]] = {}
+    passthrough: ClassVar[str | None] = None
+    status_map: ClassVar[dict[str, TerminationStatus]] = {}
+    abilities: ClassVar[frozenset[str]] = frozenset()
 
     def solve(self, form: Any, options: SolveOptions) -> Result:  # pragma: no cover - interface
         raise SolverError(f"backend '{self.name}' does not implement solve")
@@ -59,72 +133,112 @@ class Backend:
     def missing_packages(cls) -> list[str]:
         return [p for p in cls.requires if importlib.util.find_spec(p) is None]
 
+    @classmethod
+    def gives_duals(cls) -> bool:
+        return "duals" in cls.abilities
 
-# name -> "module:Class"; preference order matters for automatic choice.
-_BUILTIN: dict[str, str] = {
-    "highs": "optdsl.solvers.highs.backend:HighsBackend",
-    "sketch_newton": "optdsl.solvers.sketch_newton.backend:SketchNewtonBackend",
-}
+    @classmethod
+    def validate_options(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        """The backend's options with declared types and defaults; unknown keys refused with the
+        list of known ones unless the backend passes its solver's native options through."""
+        out = {k: o.default for k, o in cls.options.items() if o.default is not None}
+        for key, value in raw.items():
+            opt = cls.options.get(key)
+            if opt is not None:
+                out[key] = opt.convert(f"{cls.name}.{key}", value)
+            elif cls.passthrough is not None:
+                out[key] = value
+            else:
+                known = ", ".join(sorted(cls.options)) or "none"
+                raise SolverError(
+                    f"backend '{cls.name}' has no option '{key}'; its options are: {known}",
+                    hint=did_you_mean(key, list(cls.options)) or f"optdsl solve --help-backend {cls.name}",
+                )
+        return out
+
+    @classmethod
+    def help_text(cls) -> str:
+        """The text of `optdsl solve --help-backend NAME`."""
+        lines = [f"{cls.name}: {cls.description}", f"  form: {cls.form}",
+                 f"  features: {', '.join(sorted(cls.features))}"]
+        if cls.requires:
+            lines.append(f"  requires: {', '.join(cls.requires)}")
+        if cls.abilities:
+            lines.append(f"  results: {', '.join(sorted(cls.abilities))}")
+        lines.append("  options (--option " + cls.name + ".KEY=VALUE):")
+        for key in sorted(cls.options):
+            o = cls.options[key]
+            kind = "|".join(map(str, o.choices)) if o.choices else o.type.__name__
+            lines.append(f"    {key:<18} {kind:<10} default {o.default!s:<10} {o.help}")
+        if not cls.options:
+            lines.append("    (none)")
+        if cls.passthrough:
+            lines.append(f"    and {cls.passthrough}")
+        return "\n".join(lines)
+
+
+_REGISTRY: dict[str, str] | None = None  # name -> "module:Class", in discovery order
 _LOADED: dict[str, type[Backend]] = {}
 
 
+def _registry() -> dict[str, str]:
+    global _REGISTRY
+    if _REGISTRY is None:
+        from importlib.metadata import entry_points
+
+        _REGISTRY = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        if not _REGISTRY:
+            raise SolverError(
+                "no backends are registered: optdsl's package metadata is missing",
+                hint="install optdsl (pip install -e .) rather than running it from a bare checkout",
+            )
+    return _REGISTRY
+
+
+def refresh() -> None:
+    """Forget the discovered entry points (after installing a plug-in in a running process)."""
+    global _REGISTRY
+    _REGISTRY = None
+    _LOADED.clear()
+
+
 def register(cls: type[Backend]) -> type[Backend]:
-    """Register a backend class (also usable as a decorator by third-party backends)."""
+    """Register a backend class in this process (for scripts and tests; packages use entry points)."""
     if not cls.name:
         raise SolverError(f"backend class {cls.__name__} has no name")
+    _registry()[cls.name] = f"{cls.__module__}:{cls.__qualname__}"
     _LOADED[cls.name] = cls
-    _BUILTIN.setdefault(cls.name, f"{cls.__module__}:{cls.__qualname__}")
     return cls
 
 
 def names() -> list[str]:
-    return list(_BUILTIN)
+    """Registered backends, most preferred first."""
+    return sorted(_registry(), key=lambda n: (get(n).priority, n))
 
 
 def get(name: str) -> type[Backend]:
     if name in _LOADED:
         return _LOADED[name]
-    if name not in _BUILTIN:
-        from optdsl.errors import did_you_mean
-
+    reg = _registry()
+    if name not in reg:
         raise SolverError(
-            f"unknown solver '{name}'; available: {', '.join(names())}",
-            hint=did_you_mean(name, names()),
+            f"unknown solver '{name}'; available: {', '.join(sorted(reg))}",
+            hint=did_you_mean(name, list(reg)),
         )
-    module, _, cls_name = _BUILTIN[name].partition(":")
-    cls = getattr(importlib.import_module(module), cls_name)
-    _LOADED[name] = cls
-    return cls
+    module, _, cls_name = reg[name].partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in cls_name.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as err:
+        raise SolverError(f"backend '{name}' is registered as '{reg[name]}', which does not load: {err}") from None
+    if not (isinstance(obj, type) and issubclass(obj, Backend)):
+        raise SolverError(f"backend '{name}' ('{reg[name]}') is not a subclass of optdsl.backends.Backend")
+    _LOADED[name] = obj
+    return obj
 
 
-def choose(needed: Iterable[str], requested: str | None = None) -> type[Backend]:
-    """The backend for a problem needing `needed` features: the user's choice checked, or the
-    first registered backend that handles them all."""
-    needed = set(needed)
-    if requested:
-        cls = get(requested)
-        lacking = sorted(needed - cls.features)
-        if lacking:
-            others = [n for n in names() if needed <= get(n).features]
-            what = ", ".join(f"{f} ({FEATURES.get(f, f)})" for f in lacking)
-            raise SolverError(
-                f"solver '{requested}' cannot take this model: it lacks {what}",
-                hint=(f"backends that can: {', '.join(others)}" if others else "no installed backend can"),
-            )
-        _check_installed(cls)
-        return cls
-    for n in names():
-        cls = get(n)
-        if needed <= cls.features:
-            _check_installed(cls)
-            return cls
-    raise SolverError(
-        "no backend handles a model needing " + ", ".join(sorted(needed)),
-        hint="see `optdsl show MODEL` for the problem class",
-    )
-
-
-def _check_installed(cls: type[Backend]) -> None:
+def check_installed(cls: type[Backend]) -> None:
     missing = cls.missing_packages()
     if missing:
         raise SolverError(

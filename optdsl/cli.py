@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def model_args(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("model", help="model file (.opt, .mod; solve/convert also take .mps, .lp)")
+        sp.add_argument("model", nargs="?", help="model file (.opt, .mod; solve/convert also take .mps, .lp)")
         sp.add_argument("--data", "-d", action="append", default=[], help="data file (.dat, .json, .csv); repeatable")
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
 
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("solve", help="solve a model and print the result")
     model_args(v)
+    v.add_argument("--help-backend", metavar="NAME", help="print a backend's form, features and options, and exit")
     v.add_argument("--solver", help="backend name (default: chosen from the problem class)")
     v.add_argument("--time-limit", type=float, help="seconds")
     v.add_argument("--seed", type=int)
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 def _load(args: argparse.Namespace):
     from optdsl.api.model import load
 
-    path = Path(args.model)
+    path = Path(_model_path(args))
     if not path.exists():
         raise OptdslError(f"no such file: {args.model}")
     return load(path, data=args.data or None, seed=getattr(args, "seed", None))
@@ -118,17 +119,32 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(model.print_ir(), end="")
         return 0
     print(model.summary())
-    from optdsl.pipeline import choose_backend
+    from optdsl.pipeline import plan_for
 
     try:
-        cls = choose_backend(model.ir, args.solver)
-        print(f"backend: {cls.name} ({cls.form} form)")
+        plan = plan_for(model.ir, args.solver)[0]
+        print(f"backend: {plan.backend.name} ({plan.backend.form} form)")
+        print(f"chain:   {plan.text}")
     except OptdslError as err:
         print(f"backend: none ({err.message})")
+        if err.hint:
+            print(f"         {err.hint}")
     return 0
 
 
+def _model_path(args: argparse.Namespace) -> str:
+    if not args.model:
+        raise OptdslError(f"optdsl {args.command}: a model file is needed", hint=f"optdsl {args.command} MODEL")
+    return args.model
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
+    if args.help_backend:
+        from optdsl import backends
+
+        print(backends.get(args.help_backend).help_text())
+        return 0
+    _model_path(args)
     options = _parse_options(args.option)
     t0 = time.perf_counter()
     kwargs = dict(time_limit=args.time_limit, seed=args.seed, verbose=args.verbose, device=args.device,
@@ -139,7 +155,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         from optdsl.pipeline import solve_form
 
         form = read_model_file(args.model)
-        result = solve_form(form, args.solver or "highs", **kwargs)
+        result = solve_form(form, args.solver, **kwargs)
     else:
         from optdsl.pipeline import solve_ir
 
@@ -163,12 +179,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from optdsl.interchange import read_model_file, write_model_file
 
-    if _is_interchange(args.model):
+    if _is_interchange(_model_path(args)):
         form = read_model_file(args.model)
     else:
-        from optdsl.lower.lp import to_lpform
+        from optdsl.pipeline import lp_form_for_export
 
-        form = to_lpform(_load(args).ir)
+        form = lp_form_for_export(_load(args).ir, f"writing {Path(args.outfile).name}")
     out = args.outfile
     if not out.lower().endswith((".mps", ".lp")):
         raise OptdslError(f"cannot write '{out}': the output must end in .mps or .lp")

@@ -15,6 +15,7 @@ from optdsl.backends import SolveOptions
 from optdsl.data.store import DataStore
 from optdsl.errors import SolverError
 from optdsl.ir.model import ModelIR
+from optdsl.lower import chain
 from optdsl.parse import ast
 from optdsl.results import Result
 
@@ -78,48 +79,75 @@ def _num(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-def choose_backend(ir: ModelIR, solver: str | None = None) -> type[backends.Backend]:
+def plan_for(ir: ModelIR, solver: str | None = None) -> list[chain.Plan]:
+    """The plans for `ir`, best first: the user's `--solver` (or `option solver`) checked, or the
+    chooser's pick."""
     requested = solver or (str(ir.options["solver"]) if "solver" in ir.options else None)
-    return backends.choose(ir.features(), requested)
+    return chain.choose(ir.features(), requested)
 
 
-def lower(ir: ModelIR, backend_cls: type[backends.Backend], opts: SolveOptions) -> Any:
-    if backend_cls.form == "lp":
-        from optdsl.lower.lp import to_lpform
+def choose_backend(ir: ModelIR, solver: str | None = None) -> type[backends.Backend]:
+    return plan_for(ir, solver)[0].backend
 
-        return to_lpform(ir)
-    if backend_cls.form == "nlp":
-        from optdsl.lower.nlp import to_nlpform
 
-        return to_nlpform(ir, device=opts.device)
-    raise SolverError(f"backend '{backend_cls.name}' takes a '{backend_cls.form}' form, which has no lowering")
+def _options_maker(ir: ModelIR, kwargs: dict[str, Any]):
+    def make(cls: type[backends.Backend]) -> SolveOptions:
+        opts = solve_options(ir, backend=cls.name, **kwargs)
+        opts.backend_options = cls.validate_options(opts.backend_options)
+        return opts
+
+    return make
+
+
+def prepare_ir(ir: ModelIR, solver: str | None = None, **kwargs: Any) -> chain.Prepared:
+    """Choose a plan, lower and run its passes: what the backend will be handed."""
+    return chain.prepare(plan_for(ir, solver), _options_maker(ir, kwargs), ir=ir)
 
 
 def solve_ir(ir: ModelIR, solver: str | None = None, **kwargs: Any) -> Result:
-    """Choose the backend, lower, solve and map the result back to names."""
+    """Choose the plan, lower, run the passes, solve and map the result back to names."""
     t0 = time.perf_counter()
-    cls = choose_backend(ir, solver)
-    opts = solve_options(ir, backend=cls.name, **kwargs)
-    form = lower(ir, cls, opts)
+    prepared = prepare_ir(ir, solver, **kwargs)
     t1 = time.perf_counter()
-    result = cls().solve(form, opts)
-    if result.layout is None:
-        result.layout = form.layout
+    result = prepared.solve()
     result.times.setdefault("lower_s", t1 - t0)
     return result
 
 
-def solve_form(form: Any, solver: str = "highs", **kwargs: Any) -> Result:
-    """Solve an already-lowered form (e.g. read from an MPS or LP file)."""
-    cls = backends.get(solver)
+def form_features(form: Any) -> set[str]:
+    """The features of an already-lowered LP form (read from an MPS or LP file)."""
     needed = {"linear"}
     if getattr(form, "is_mip", False):
         needed.add("integer")
     if getattr(form, "is_qp", False):
         needed.add("quadratic")
-    backends.choose(needed, cls.name)
-    opts = solve_options(ModelIR(), backend=cls.name, **kwargs)
-    result = cls().solve(form, opts)
-    if result.layout is None:
-        result.layout = form.layout
-    return result
+    import numpy as np
+
+    if np.any(form.row_lower != form.row_upper) or np.any(np.isfinite(form.col_lower)) \
+            or np.any(np.isfinite(form.col_upper)):
+        needed.add("inequalities")
+    return needed
+
+
+def solve_form(form: Any, solver: str | None = None, **kwargs: Any) -> Result:
+    """Solve an already-lowered LP form (e.g. read from an MPS or LP file) through the same choice."""
+    plans = chain.choose(form_features(form), solver, start_form="lp")
+    return chain.prepare(plans, _options_maker(ModelIR(), kwargs), form=form).solve()
+
+
+def lp_form_for_export(ir: ModelIR, what: str) -> Any:
+    """The LP form of `ir` for `convert` and `Model.to_highs()`: only when the model is exactly an
+    LP/MILP/QP. Anything else is refused with the backend that solves it, never written as a
+    different problem."""
+    feats = ir.features()
+    lost = sorted(feats - chain.FORMS["lp"].expresses)
+    if lost:
+        try:
+            best = chain.choose(feats)[0].text
+            where = f"solve it with `optdsl solve` (it goes to {best})"
+        except SolverError:
+            where = chain.alternatives_hint(feats)
+        raise SolverError(f"{what} needs an LP/MILP/QP, but the model has {chain.describe(lost)}", hint=where)
+    from optdsl.lower.lp import to_lpform
+
+    return to_lpform(ir)

@@ -54,6 +54,7 @@ class Result:
     stats: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     layout: Layout | None = None
+    history: dict[str, list[Any]] = field(default_factory=dict)  # per-iteration traces (numbers or names)
 
     @property
     def has_solution(self) -> bool:
@@ -134,6 +135,8 @@ class Result:
             "duals": keyed(self.duals) if self.row_duals is not None else {},
             "reduced_costs": keyed(self.reduced) if self.reduced_costs is not None else {},
             "stats": {"iterations": self.iterations, **self.times, **self.stats},
+            "history": {k: [v if isinstance(v, str) else num(float(v)) for v in vals]
+                        for k, vals in self.history.items()},
         }
 
 

@@ -1,29 +1,33 @@
-"""The shared conformance suite, run for the `sketch_newton` backend (equality-constrained NLP)."""
+"""The shared conformance suite, run for the `sketch_newton` backend (equality-constrained NLP).
+
+Cases with inequalities or bounds reach it through the squared-slacks pass, as the chooser plans
+them; skips follow from its declarations."""
 
 import pytest
 
 from optdsl.conformance import CASES, Config, expected_skips_match, run_case
 
-CONFIG = Config(
-    backend="sketch_newton", rtol=1e-4, atol=1e-4, seed=0,
-    exclude={"inequalities", "integer", "duals", "infeasible", "unbounded", "time_limit"},
-)
+CONFIG = Config(backend="sketch_newton", rtol=1e-4, atol=1e-4, seed=0)
+_INT = "sketch_newton cannot take integer (integer or binary variables)"
+_CERT = "sketch_newton does not declare certificates"
 EXPECTED_SKIPS = {
-    "lp_transport": "needs inequalities",
-    "lp_maximize": "needs inequalities",
-    "lp_ranges_equalities": "needs inequalities",
-    "lp_duals": "needs duals, inequalities",
-    "lp_indexed_results": "needs inequalities",
-    "milp_knapsack": "needs inequalities, integer",
-    "milp_general_integer": "needs inequalities, integer",
-    "qp_convex": "needs inequalities",
-    "infeasible_lp": "needs inequalities, infeasible",
-    "unbounded_lp": "needs inequalities, unbounded",
-    "time_limit_milp": "needs inequalities, integer, time_limit",
+    "milp_knapsack": _INT,
+    "milp_general_integer": _INT,
+    "time_limit_milp": _INT,
+    "infeasible_lp": _CERT,
+    "unbounded_lp": _CERT,
 }
+# Squared slacks on an LP: the merit's penalties reach their limits before a descent direction is
+# found (docs/sketch_newton.md, squared slacks). Known failures, kept visible.
+SLACK_LP_FAILURES = {"lp_transport", "lp_maximize"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=pytest.mark.xfail(reason="squared slacks on an LP stall at the penalty limits"))
+     if c.name in SLACK_LP_FAILURES else c for c in CASES],
+    ids=lambda c: c.name,
+)
 def test_conformance(case):
     run_case(case, CONFIG)
 

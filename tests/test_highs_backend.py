@@ -126,7 +126,7 @@ def one_var(c: float, lo: float, hi: float, row_lo: float, row_hi: float, intege
 
 def test_registry_and_class_data():
     assert backends.get("highs") is HighsBackend
-    assert HighsBackend.features == frozenset({"linear", "integer", "quadratic"})
+    assert HighsBackend.features == frozenset({"linear", "integer", "quadratic", "inequalities"})
     assert HighsBackend.form == "lp" and HighsBackend.gives_duals
     assert HighsBackend.requires == ("highspy",)
     import highspy

@@ -90,11 +90,11 @@ class Model(ModelBuilder):
 
     def to_highs(self, **options: Any) -> Any:
         """The `highspy.Highs` object with this model handed over and not yet solved."""
-        from optdsl.lower.lp import to_lpform
-        from optdsl.pipeline import solve_options
+        from optdsl.pipeline import lp_form_for_export, solve_options
         from optdsl.solvers.highs.backend import to_highs
 
-        return to_highs(to_lpform(self.ir), solve_options(self.ir, backend="highs", options=options))
+        form = lp_form_for_export(self.ir, "Model.to_highs()")
+        return to_highs(form, solve_options(self.ir, backend="highs", options=options))
 
     def __repr__(self) -> str:
         return f"<optdsl.Model {self.name!r}: {len(self.statements)} statements>"

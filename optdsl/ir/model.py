@@ -125,8 +125,8 @@ class ModelIR:
             feats.add("nonlinear")
             if any(e.curvature > 3 for e in exprs):
                 feats.add("nonsmooth")
-            if self.has_inequalities():
-                feats.add("inequalities")
+        if self.has_inequalities():
+            feats.add("inequalities")
         return feats
 
     def has_inequalities(self) -> bool:

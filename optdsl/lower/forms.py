@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -121,3 +122,41 @@ class NLPForm:
             and bool(np.all(np.isneginf(self.col_lower)))
             and bool(np.all(np.isposinf(self.col_upper)))
         )
+
+
+@dataclass
+class BilevelForm:
+    """min_x,y F(x, y) s.t. the leader's constraints, y solving min_y f(x, y) s.t. g(x, y) <= 0.
+
+    `upper` holds F and the leader's constraints, `lower` the follower's objective f and
+    constraints g; both are NLP forms over all variables z (leader and follower positions as in
+    the IR's flat order), so one point z evaluates either level. `leader_idx` and `follower_idx`
+    say which positions of z are x and which are y.
+    """
+
+    upper: NLPForm
+    lower: NLPForm
+    leader_idx: np.ndarray
+    follower_idx: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    x0: np.ndarray
+    layout: Layout = field(default_factory=Layout)
+    follower: str = "lower"
+
+
+@dataclass
+class DAGForm:
+    """minimize score(W, ...) subject to W being the weighted adjacency matrix of a DAG.
+
+    `w_index[i, j]` is the flat position of W[i, j]; `score` holds the objective (and any other
+    constraints) over all variables. `decomposition` is what the DAG lowering recognized of the
+    score's per-node structure (None when it is only a smooth function).
+    """
+
+    d: int
+    nodes: list
+    w_index: np.ndarray
+    score: NLPForm
+    decomposition: Any = None
+    layout: Layout = field(default_factory=Layout)

@@ -27,6 +27,9 @@ def layout_of(ir: ModelIR) -> Layout:
 def to_lpform(ir: ModelIR) -> LPForm:
     """The LP/MILP/QP standard form of a model with linear constraints and a linear or
     quadratic objective."""
+    from optdsl.lower.chain import check_expressible
+
+    check_expressible(ir.features(), "lp")
     nv = ir.num_vars
     obj = ir.objective
     if obj is not None and obj.expr.nl is not None:
@@ -83,3 +86,8 @@ def to_lpform(ir: ModelIR) -> LPForm:
         sense=sense, c0=c0, Q=Q, integrality=integrality if integrality.any() else None,
         layout=layout_of(ir), x0=x0,
     )
+
+
+def lower_lp(ir: ModelIR, options: object = None) -> LPForm:
+    """The chain's entry for the `lp` form."""
+    return to_lpform(ir)

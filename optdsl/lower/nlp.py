@@ -37,6 +37,9 @@ Matrix = np.ndarray | sp.spmatrix | spla.LinearOperator
 def to_nlpform(ir: ModelIR, device: str = "cpu", executor: str = "auto") -> NLPForm:
     """The NLPForm of `ir`. `device` ("cpu", "cuda", "cuda:K") is where the torch executor runs;
     `executor` is "auto", "numpy" or "torch" (model option `nlp_executor` when left at "auto")."""
+    from optdsl.lower.chain import check_expressible
+
+    check_expressible(ir.features(), "nlp")
     if executor == "auto" and "nlp_executor" in ir.options:
         executor = str(ir.options["nlp_executor"])
     if executor not in EXECUTORS:
@@ -52,6 +55,11 @@ def to_nlpform(ir: ModelIR, device: str = "cpu", executor: str = "auto") -> NLPF
         col_lower=lo, col_upper=hi, lam0=np.zeros(oracles.m), sense=oracles.sense,
         layout=layout_of(ir), name=ir.name,
     )
+
+
+def lower_nlp(ir: ModelIR, options: object = None) -> NLPForm:
+    """The chain's entry for the `nlp` form (`options.device` says where torch runs)."""
+    return to_nlpform(ir, device=getattr(options, "device", None) or "cpu")
 
 
 def _rows(v: np.ndarray | float, n: int) -> np.ndarray:

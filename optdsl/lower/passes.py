@@ -1,46 +1,46 @@
-"""Passes: rewrites of a standard form that remember how to map a result back.
+"""Passes: rewrites of a form that declare what they consume and produce, and map results back.
 
-Each pass declares `accepts(form)`, `apply(form) -> (form, inverse)` and
-`invert(result, inverse) -> result`. A chain applies passes in order and inverts in reverse.
+A pass takes a form of kind `form_in` that has every feature in `requires`, and gives a form of
+kind `form_out` whose features are those of the input less `removes`, plus `adds`. The chooser
+(`optdsl.lower.chain`) searches chains of passes from these declarations alone, without running
+anything; `accepts(form)` then checks what a declaration cannot say (e.g. "the follower is a
+convex QP") and returns the reason when the pass cannot rewrite this form. `invert` maps the
+result of the rewritten problem back to the input's variables and rows.
+
+Passes are plug-ins like backends: entry-point group `optdsl.passes`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from optdsl.results import Result
+if TYPE_CHECKING:  # pragma: no cover
+    from optdsl.backends import SolveOptions
+    from optdsl.results import Result
 
-
-class Pass(Protocol):
-    name: str
-
-    def accepts(self, form: Any) -> bool: ...
-
-    def apply(self, form: Any) -> tuple[Any, Any]: ...
-
-    def invert(self, result: Result, inverse: Any) -> Result: ...
+ENTRY_POINT_GROUP = "optdsl.passes"
 
 
-class Chain:
-    """Apply each pass that accepts the form; invert them in reverse order."""
+class Pass:
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    form_in: ClassVar[str] = ""
+    form_out: ClassVar[str] = ""
+    requires: ClassVar[frozenset[str]] = frozenset()
+    removes: ClassVar[frozenset[str]] = frozenset()
+    adds: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, passes: list[Pass]) -> None:
-        self.passes = passes
-        self._applied: list[tuple[Pass, Any]] = []
+    def accepts(self, form: Any) -> str | None:
+        """None when this pass can rewrite `form`, else why not."""
+        return None
 
-    def apply(self, form: Any) -> Any:
-        self._applied = []
-        for p in self.passes:
-            if p.accepts(form):
-                form, inverse = p.apply(form)
-                self._applied.append((p, inverse))
-        return form
+    def apply(self, form: Any, options: SolveOptions) -> tuple[Any, Any]:  # pragma: no cover - interface
+        """(the rewritten form, what `invert` needs)."""
+        raise NotImplementedError
 
-    def invert(self, result: Result) -> Result:
-        for p, inverse in reversed(self._applied):
-            result = p.invert(result, inverse)
-        return result
+    def invert(self, result: Result, inverse: Any) -> Result:  # pragma: no cover - interface
+        raise NotImplementedError
 
-    @property
-    def names(self) -> list[str]:
-        return [p.name for p, _ in self._applied]
+    @classmethod
+    def produces(cls, features: frozenset[str]) -> frozenset[str]:
+        return (features - cls.removes) | cls.adds

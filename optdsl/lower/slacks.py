@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optdsl.lower.forms import Block, Layout, NLPForm
+from optdsl.lower.passes import Pass
 from optdsl.results import Result
 
 
@@ -58,18 +59,25 @@ def _sides(lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, float, float]]:
     return out
 
 
-class SquaredSlacks:
-    """The pass (protocol of optdsl.lower.passes)."""
+class SquaredSlacks(Pass):
+    """Inequalities and bounds of an NLP form become equalities with squared slacks."""
 
     name = "squared_slacks"
+    description = "inequality rows and variable bounds -> equalities with squared slacks"
+    form_in = "nlp"
+    form_out = "nlp"
+    requires = frozenset({"inequalities"})
+    removes = frozenset({"inequalities"})
 
     def __init__(self, min_slack: float = 0.1) -> None:
         self.min_slack = float(min_slack)
 
-    def accepts(self, form) -> bool:
-        return isinstance(form, NLPForm) and not form.equality_only
+    def accepts(self, form) -> str | None:
+        if not isinstance(form, NLPForm):
+            return f"squared slacks rewrite an NLP form, not {type(form).__name__}"
+        return None
 
-    def apply(self, form: NLPForm) -> tuple[NLPForm, SlackInverse]:
+    def apply(self, form: NLPForm, options=None) -> tuple[NLPForm, SlackInverse]:
         n, m = form.n, form.m
         cl, cu = np.asarray(form.con_lower, float), np.asarray(form.con_upper, float)
         xl, xu = np.asarray(form.col_lower, float), np.asarray(form.col_upper, float)

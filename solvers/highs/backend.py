@@ -364,10 +364,12 @@ class HighsBackend(Backend):
 
     name: ClassVar[str] = "highs"
     description: ClassVar[str] = "HiGHS: LP (simplex, IPM), MILP (branch and cut), convex QP"
-    features: ClassVar[frozenset[str]] = frozenset({"linear", "integer", "quadratic"})
+    features: ClassVar[frozenset[str]] = frozenset({"linear", "integer", "quadratic", "inequalities"})
     form: ClassVar[str] = "lp"
     requires: ClassVar[tuple[str, ...]] = ("highspy",)
-    gives_duals: ClassVar[bool] = True
+    priority: ClassVar[int] = 10
+    passthrough: ClassVar[str | None] = "any HiGHS option by its HiGHS name, type-checked against HiGHS's own list"
+    abilities: ClassVar[frozenset[str]] = frozenset({"duals", "bound", "certificates"})
     status_map: ClassVar[dict[str, TerminationStatus]] = STATUS_MAP
 
     def solve(self, form: LPForm, options: SolveOptions) -> Result:

@@ -157,7 +157,10 @@ class SketchNewtonBackend(Backend):
     features: ClassVar[frozenset[str]] = frozenset({"linear", "quadratic", "nonlinear"})
     form: ClassVar[str] = "nlp"
     requires: ClassVar[tuple[str, ...]] = ()
-    gives_duals: ClassVar[bool] = True
+    priority: ClassVar[int] = 30
+    passthrough: ClassVar[str | None] = "the options listed in docs/sketch_newton.md, checked by the backend"
+    abilities: ClassVar[frozenset[str]] = frozenset({"duals"})
+    status_map: ClassVar[dict[str, TerminationStatus]] = _STATUS
 
     def solve(self, form: NLPForm, options: SolveOptions) -> Result:
         if not isinstance(form, NLPForm):
