@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("model", nargs="?", help="model file (.opt, .mod; solve/convert also take .mps, .lp)")
+        sp.add_argument("data_files", nargs="*", metavar="DATA",
+                        help="data files after the model, as AMPL's `model m.mod; data m.dat;` (same as --data)")
         sp.add_argument("--data", "-d", action="append", default=[], help="data file (.dat, .json, .csv); repeatable")
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
 
@@ -100,7 +102,8 @@ def _load(args: argparse.Namespace):
     path = Path(_model_path(args))
     if not path.exists():
         raise OptdslError(f"no such file: {args.model}")
-    return load(path, data=args.data or None, seed=getattr(args, "seed", None))
+    data = list(args.data_files or []) + list(args.data or [])
+    return load(path, data=data or None, seed=getattr(args, "seed", None))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -46,6 +46,10 @@ def gather_data(model: ast.Model, schema: dict, base_dir: Path, extra: list[str 
     return store
 
 
+# `option NAME VALUE;` names optdsl reads; others (AMPL's cplex_options, solver_msg, ...) are ignored.
+MODEL_OPTIONS = frozenset({"solver", "time_limit", "seed", "threads", "mip_gap", "device", "nlp_executor"})
+
+
 def solve_options(ir: ModelIR, time_limit: float | None = None, seed: int | None = None,
                   verbose: bool = False, device: str | None = None, mip_gap: float | None = None,
                   threads: int | None = None, backend: str = "", options: dict[str, Any] | None = None,
@@ -58,6 +62,8 @@ def solve_options(ir: ModelIR, time_limit: float | None = None, seed: int | None
             b, _, key = k.partition(".")
             if b == backend:
                 merged[key] = v
+        elif k not in MODEL_OPTIONS and verbose:
+            _warn_once(ir, f"option {k} ignored: it sets AMPL's environment, not an optdsl setting")
     for k, v in (options or {}).items():
         b, dot, key = k.partition(".")
         if dot and b == backend:
@@ -82,8 +88,25 @@ def _num(v: Any) -> float | None:
 def plan_for(ir: ModelIR, solver: str | None = None) -> list[chain.Plan]:
     """The plans for `ir`, best first: the user's `--solver` (or `option solver`) checked, or the
     chooser's pick."""
-    requested = solver or (str(ir.options["solver"]) if "solver" in ir.options else None)
+    requested = solver
+    if requested is None and "solver" in ir.options:
+        requested = str(ir.options["solver"])
+        if requested not in backends.names():
+            # AMPL/GMPL files name their authors' solvers (cplex, minos, gurobi, ...): the file still
+            # runs, on the backend the chooser picks, as it would without the option.
+            plans = chain.choose(ir.features())
+            _warn_once(ir, f"option solver {requested}: no such backend here; using {plans[0].text}")
+            return plans
     return chain.choose(ir.features(), requested)
+
+
+def _warn_once(ir: ModelIR, message: str) -> None:
+    """A warning on stderr, once per model."""
+    import sys
+
+    if message not in ir.warned:
+        ir.warned.add(message)
+        print(f"warning: {message}", file=sys.stderr)
 
 
 def choose_backend(ir: ModelIR, solver: str | None = None) -> type[backends.Backend]:
