@@ -95,9 +95,7 @@ def _records(r: Reader, acc: _Entries, what: str) -> None:
             items, start = r.bracket(f"slice of {what}")
             if len(items) != k:
                 t.fail(f"{what} has {plural(k, 'index')}; the slice has {plural(len(items), 'position')}", start)
-            if STAR not in items:
-                t.fail("a slice needs at least one '*' (the positions the entries after it give)", start)
-            template = items
+            template = items  # with no '*' (GMPL's `[HELWAN,COKE_GAS] 16.0`) one value follows
         elif s == "(tr)" or s == ":":
             tr = s == "(tr)"
             if tr:

@@ -31,6 +31,7 @@ _SPECIAL = re.compile(
     |\(\s*tr\s*\)                           # the transposed-table marker
     |:=|[:;,()\[\]*]                        # punctuation
     |\#[^\n]*                               # comment
+    |/\*(?:[^*]|\*(?!/))*\*/                 # block comment (GMPL, AMPL)
     """,
     re.X,
 )
@@ -151,12 +152,14 @@ class Tokens:
                 if ch in "'\"":
                     msg = f"unterminated string: no closing {ch} on this line"
                     raise DataError(msg, self._span_at(stop, 1))
+                if text.startswith("/*", stop):
+                    raise DataError("unterminated comment: no closing */", self._span_at(stop, 2))
                 raise DataError(f"unexpected character {ch!r} in the data", self._span_at(stop, 1))
             piece = m.group()
-            if piece[0] != "#":
+            if piece[0] != "#" and not piece.startswith("/*"):
                 self._record(len(texts), stop, line, None)
                 texts.append("(tr)" if piece[0] == "(" and len(piece) > 1 else piece)
-                line += piece.count("\n")
+            line += piece.count("\n")
             pos = m.end()
         self._end = len(text.rstrip())
         self._record(len(texts), self._end, text.count("\n", 0, self._end), None)

@@ -381,14 +381,25 @@ class Evaluator(FunctionCalls):
         return np.asarray(op(a, b), dtype=bool)
 
     def _v_Logic(self, e: ast.Logic, grid: Grid) -> np.ndarray:
-        a = self._bool(self.value(e.left, grid), e.left)
-        b = self._bool(self.value(e.right, grid), e.right)
-        return (a & b) if e.op == "and" else (a | b)
+        # AMPL and GMPL stop at the left operand when it decides (`d <> w and msr[d,w]` reads no
+        # missing msr[w,w]), so the right operand runs only on the rows still undecided.
+        a = np.broadcast_to(self._bool(self.value(e.left, grid), e.left), (grid.n,))
+        need = np.flatnonzero(a if e.op == "and" else ~a)
+        if len(need) == grid.n:
+            return np.broadcast_to(self._bool(self.value(e.right, grid), e.right), (grid.n,)).copy()
+        out = a.copy()
+        if len(need):
+            sub = grid.take(need)
+            out[need] = np.broadcast_to(self._bool(self.value(e.right, sub), e.right), (len(need),))
+        return out
 
     def _v_InSet(self, e: ast.InSet, grid: Grid) -> np.ndarray:
-        dom = self.set_value(e.set, grid) if not self._uses_dummies(e.set, grid) else None
-        if dom is None:
-            raise ModelError("membership in a set that depends on dummies is not supported", e.set.span)
+        if self._uses_dummies(e.set, grid):
+            return self._in_dependent_set(e, grid)
+        dom = self.set_value(e.set, grid)
+        return self._member(e, dom, grid)
+
+    def _member(self, e: ast.InSet, dom: Domain, grid: Grid) -> np.ndarray:
         items = e.element.items if isinstance(e.element, ast.TupleExpr) else (e.element,)
         if len(items) != dom.dimen:
             raise ModelError(f"a {len(items)}-tuple cannot be a member of a set of dimension {dom.dimen}", e.span)
@@ -401,6 +412,22 @@ class Evaluator(FunctionCalls):
                 codes.append(lab.lookup(np.broadcast_to(_labels(v), (grid.n,))))
         found = dom.locate(codes) >= 0
         return ~found if e.negated else found
+
+    def _in_dependent_set(self, e: ast.InSet, grid: Grid) -> np.ndarray:
+        """`u in m_pos[pl]` with `pl` a dummy: one set per distinct value of the dummies it uses,
+        each tested on its own rows."""
+        used = [n for n in grid.dummies if n in self._names_in(e.set)]
+        keys = np.stack([grid.dummies[n].pos for n in used], axis=1)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+        out = np.zeros(grid.n, dtype=bool)
+        for g, key in enumerate(uniq):
+            rows = order[bounds[g]:bounds[g + 1]]
+            one = Grid(1, {n: Dummy(grid.dummies[n].labels, np.array([key[t]])) for t, n in enumerate(used)})
+            out[rows] = self._member(e, self.set_value(e.set, one), grid.take(rows))
+        return out
 
     def _v_IfThen(self, e: ast.IfThen, grid: Grid) -> Value:
         cond = np.broadcast_to(self._bool(self.value(e.condition, grid), e.condition), (grid.n,))

@@ -112,7 +112,11 @@ class AstBuilder(Transformer):
         return ast.Model(tuple(c), file=src.file, span=span)
 
     # ------------------------------------------------------------------------ declarations
+    def alias(self, c: list) -> str:
+        return c[0].value
+
     def set_decl(self, c: list) -> ast.SetDecl:
+        c = _without_alias(c, 2)
         name, attrs = c[1], self._attrs(c, "set")
         return ast.SetDecl(
             self.name(name), indexing=self._indexing(c[2]), dimen=_val(attrs, "dimen"),
@@ -121,6 +125,7 @@ class AstBuilder(Transformer):
         )
 
     def param_decl(self, c: list) -> ast.ParamDecl:
+        c = _without_alias(c, 2)
         name, attrs = c[1], self._attrs(c, "param")
         bounds = tuple(ast.Bound(a.op, a.value, span=a.span) for a in attrs.get("bounds", ()))
         return ast.ParamDecl(
@@ -130,6 +135,7 @@ class AstBuilder(Transformer):
         )
 
     def var_decl(self, c: list) -> ast.VarDecl:
+        c = _without_alias(c, 2)
         name, attrs = c[1], self._attrs(c, "var")
         by_op: dict[str, ast.Expr] = {}
         for a in attrs.get("bounds", ()):
@@ -188,11 +194,12 @@ class AstBuilder(Transformer):
         return _Attr("bound", c[1], op, self.span_of(c))
 
     def objective(self, c: list) -> ast.Objective:
+        c = _without_alias(c, 2)
         return ast.Objective(c[0].value, self.name(c[1]), c[4], indexing=self._indexing(c[2]),
                              span=self.span_of(c))
 
     def constraint(self, c: list) -> ast.ConstraintDecl:
-        rest = c[1:] if c[0].type in ("SUBJECT_TO", "ST") else c
+        rest = _without_alias(c[1:] if c[0].type in ("SUBJECT_TO", "ST") else c, 1)
         name, braces, relation = rest[0], rest[1], rest[3]
         return ast.ConstraintDecl(self.name(name), relation, indexing=self._indexing(braces),
                                   span=self.span_of(c))
@@ -512,3 +519,9 @@ def _end(x: Any) -> tuple[int, int]:
     if isinstance(x, list):  # `args`
         return _end(x[-1])
     return x.span.end_line, x.span.end_col
+
+
+def _without_alias(c: list, at: int) -> list:
+    """The children of a declaration without its alias string (AMPL's `set prod 'products';`),
+    which only documents the name."""
+    return c[:at] + c[at + 1:]

@@ -1,0 +1,143 @@
+"""AMPL/GMPL constructs that real model files use, each in a small model whose answer is worked
+out by hand (in the comment beside it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from optdsl.api.model import parse_model
+from optdsl.errors import OptdslError
+
+
+def solve(text: str):
+    r = parse_model(text).solve()
+    assert r.status.value == "optimal", r.message
+    return r
+
+
+def test_block_comments_in_data_sections():
+    r = solve("""
+set I; param c {I}; var x {I} >= 1;
+minimize z: sum {i in I} c[i] * x[i];
+data;
+/* a comment before the first statement; with a semicolon */
+set I := a b /* inside a set */ c;
+param c := a 1  /* thousands */  b 2
+  /* a comment
+     over lines; */
+  c 3;
+end;
+""")
+    assert r.objective == pytest.approx(6.0)  # every x at its bound 1
+
+
+def test_unterminated_block_comment_in_data_is_located():
+    with pytest.raises(OptdslError) as err:
+        parse_model("set I; var x; minimize z: x;\ndata;\nset I := a b; /* no end\n").ir
+    assert "line 3" in err.value.render() or ":3:" in err.value.render()
+
+
+@pytest.mark.parametrize("decl", [
+    "set J 'products';",
+    "set J 'products' within I;",
+    "param p 'unit profit' {I} >= 0, default 2;",
+    "var y 'cars stored' {I} >= 0, <= 1;",
+    "maximize total 'the profit': sum {i in I} p[i] * y[i];",
+    "subject to cap 'capacity': sum {i in I} y[i] <= 1.5;",
+    "s.t. cap 'capacity' {i in I}: y[i] <= 0.75;",
+    "cap 'capacity' {i in I}: y[i] <= 0.75;",
+])
+def test_alias_strings_on_every_declaration(decl):
+    parts = ["set I := {1, 2};", "set J within I;", "param p {I} >= 0, default 2;", "var y {I} >= 0, <= 1;",
+             "maximize total: sum {i in I} p[i] * y[i];"]
+    replace = {"set": 1, "param": 2, "var": 3, "maximize": 4}.get(decl.split()[0])
+    if replace is not None:
+        parts[replace] = decl
+    else:
+        parts.append(decl)
+    r = solve("\n".join(parts) + "\ndata; set J := 1; end;\n")
+    # no cap: both y at 1, profit 2 + 2; the total cap 1.5 or the per-item cap 0.75: profit 3
+    assert r.objective == pytest.approx(4.0 if replace is not None else 3.0)
+
+
+def test_and_or_stop_at_the_left_operand():
+    # q has data only for (a,b): q[d,w] is read only where d <> w, as AMPL and glpsol do.
+    r = solve("""
+set D := {"a", "b"};
+param q {D, D};
+set R := {d in D, w in D: d <> w and q[d,w] > 0};
+set S := {d in D, w in D: d = w or q[d,w] > 5};
+var x {R} >= 0, <= 1;
+var y {S} >= 0, <= 1;
+maximize z: sum {(d,w) in R} x[d,w] + 10 * sum {(d,w) in S} y[d,w];
+data;
+param q := a b 3  b a 0;
+end;
+""")
+    assert r.objective == pytest.approx(1 + 20)  # R = {(a,b)}; S = {(a,a), (b,b)}
+
+
+def test_if_then_else_reads_only_its_branch():
+    r = solve("""
+set I := 1..3;
+param p {I};
+param v {i in I} := if i = 2 then 7 else p[i];
+var x >= 0, <= 1;
+maximize z: sum {i in I} v[i] * x;
+data; param p := 1 1  3 2; end;
+""")
+    assert r.objective == pytest.approx(10.0)
+
+
+def test_membership_in_an_indexed_set_of_a_dummy():
+    # egypt.mod's p_cap: {pr in proc: forall {u in unit: util[u,pr] > 0} u in m_pos[pl]}
+    r = solve("""
+set plant := {"p1", "p2"};
+set unit := {"u1", "u2"};
+set proc := {"r1", "r2"};
+param icap {unit, plant};
+param util {unit, proc};
+set m_pos {pl in plant} := {u in unit: icap[u,pl] > 0};
+set p_cap {pl in plant} := {pr in proc: forall {u in unit: util[u,pr] > 0} u in m_pos[pl]};
+var x {pl in plant, pr in p_cap[pl]} >= 0, <= 1;
+maximize z: sum {pl in plant, pr in p_cap[pl]} x[pl,pr];
+data;
+param icap :  p1 p2 :=
+          u1  1  1
+          u2  0  1 ;
+param util :  r1 r2 :=
+          u1  1  0
+          u2  1  1 ;
+end;
+""")
+    # p1 has only u1, so no process (both need u2); p2 has both units: r1 and r2
+    assert r.objective == pytest.approx(2.0)
+
+
+def test_not_in_an_indexed_set_of_a_dummy():
+    r = solve("""
+set I := 1..4;
+set E {i in I} := {j in I: j <= i};
+var x {i in I, j in I: j not in E[i]} >= 0, <= 1;
+maximize z: sum {i in I, j in I: j not in E[i]} x[i,j];
+""")
+    assert r.objective == pytest.approx(6.0)  # pairs j > i among 1..4
+
+
+def test_slice_without_star_gives_one_value():
+    # egypt.mod: `param p_pr default 0.0 := [HELWAN,COKE_GAS] 16.0 [*,LIMESTONE] ASWAN 1.2 ...`
+    r = solve("""
+set P; set C;
+param pr {P, C} default 0;
+var x {P, C} >= 0, <= 1;
+maximize z: sum {p in P, c in C} pr[p,c] * x[p,c];
+data;
+set P := helwan aswan;
+set C := coke lime;
+param pr default 0.0 :=
+ [helwan,coke]   16.0
+ [aswan,lime]     1.0
+ [*,coke]  aswan  2.5 ;
+end;
+""")
+    assert r.objective == pytest.approx(16 + 1 + 2.5)
