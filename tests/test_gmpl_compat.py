@@ -33,7 +33,7 @@ end;
 
 def test_unterminated_block_comment_in_data_is_located():
     with pytest.raises(OptdslError) as err:
-        parse_model("set I; var x; minimize z: x;\ndata;\nset I := a b; /* no end\n").ir
+        _ = parse_model("set I; var x; minimize z: x;\ndata;\nset I := a b; /* no end\n").ir
     assert "line 3" in err.value.render() or ":3:" in err.value.render()
 
 
