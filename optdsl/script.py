@@ -31,8 +31,14 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
     runner.objectives = {o.name: o for o in ir.objectives}
     runner.duals = result.duals if result.row_duals is not None else {}
     runner.base_dir = getattr(model, "_base_dir", None) or Path.cwd()
-    for stmt in ir.script:
-        runner.run(stmt, Grid.root())
+    runner.declare_late = ir.declare_late
+    ev = ir.evaluator
+    ev.post = PostSolve(x, result.row_duals, result.reduced_costs, ir.constraints, ir.objectives)
+    try:
+        for stmt in ir.script:
+            runner.run(stmt, Grid.root())
+    finally:
+        ev.post = None
 
 
 class _Runner:
@@ -65,6 +71,8 @@ class _Runner:
                 self.out.write(format_printf(stmt.format, [c[r] for c in cols], stmt.span))
         elif isinstance(stmt, ast.DisplayStmt):
             self.display(stmt, grid)
+        elif isinstance(stmt, (ast.ParamDecl, ast.SetDecl, ast.CheckStmt)):
+            self.declare_late(stmt)  # declared after `solve;`: evaluated on the solution
         elif isinstance(stmt, ast.TableStmt):
             self.table_out(stmt, grid)
 
@@ -156,3 +164,27 @@ def format_printf(fmt: str, args: list[Any], span: Any) -> str:
         return fmt % tuple(conv)
     except (TypeError, ValueError) as err:
         raise ModelError(f"printf: {err}", span) from None
+
+
+class PostSolve:
+    """What a solve gives the statements after it: the point, duals and reduced costs, and the
+    constraint and objective blocks their suffixes read."""
+
+    def __init__(self, x: np.ndarray, duals: np.ndarray | None, reduced: np.ndarray | None,
+                 constraints: list, objectives: list) -> None:
+        self.x, self.duals, self.reduced = x, duals, reduced
+        self.constraints: dict[str, tuple[Any, int]] = {}
+        offset = 0
+        for c in constraints:
+            self.constraints[c.name] = (c, offset)
+            offset += c.expr.n
+        self.objectives = {o.name: o for o in objectives}
+        self._bodies: dict[str, np.ndarray] = {}
+
+    def body(self, con: Any) -> np.ndarray:
+        if con.name not in self._bodies:
+            self._bodies[con.name] = expr_value(con.expr, self.x)
+        return self._bodies[con.name]
+
+    def objective_value(self, name: str) -> float:
+        return float(expr_value(self.objectives[name].expr, self.x)[0])

@@ -141,3 +141,59 @@ param pr default 0.0 :=
 end;
 """)
     assert r.objective == pytest.approx(16 + 1 + 2.5)
+
+
+# --- after `solve;` -----------------------------------------------------------------------------
+POST = """
+set I := 1..3;
+var x {i in I} >= 0, <= i;
+maximize z: sum {i in I} x[i];
+subject to cap: sum {i in I} x[i] <= 4;
+solve;
+param total := sum {i in I} x[i];
+param vals {i in I} := x[i].val * 10;
+set used := {i in I: x[i] > 0.5};
+printf "total %g used %d dual %g body %g slack %g ub %g lb %g\\n", total, card(used), cap.dual, cap.body,
+    cap.slack, x[2].ub, x[2].lb;
+printf {i in I: x[i].val > 0.5} "x[%d] = %g (%g)\\n", i, x[i], vals[i];
+printf "z %g\\n", z.val;
+"""
+
+
+def test_declarations_and_suffixes_after_solve(capsys, tmp_path):
+    from optdsl.cli import main
+
+    path = tmp_path / "post.opt"
+    path.write_text(POST)
+    assert main(["solve", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "total 4 used " in out  # 4 units over x1 <= 1, x2 <= 2, x3 <= 3
+    assert "dual 1 body 4 slack 0 ub 2 lb 0" in out  # d z*/d cap = 1
+    assert "z 4\n" in out
+    lines = [ln for ln in out.splitlines() if ln.startswith("x[")]
+    assert all(float(ln.split("= ")[1].split()[0]) * 10 == float(ln.split("(")[1].rstrip(")")) for ln in lines)
+
+
+def test_suffix_before_solve_is_refused():
+    with pytest.raises(OptdslError) as err:
+        _ = parse_model("var x >= 0; minimize z: x; param p := x.val;").ir
+    assert "has a value only after a solve" in err.value.render()
+
+
+def test_unknown_suffix_is_named():
+    with pytest.raises(OptdslError) as err:
+        _ = parse_model("var x >= 0; minimize z: x; solve; display x.dula;").ir
+    assert "'.dula' is not a suffix of a variable" in err.value.render()
+
+
+def test_indexing_expression_of_sets_is_their_product():
+    # hashi.mod: set V := {(i,j) in {rows, cols}: givens[i,j] != 0};
+    r = solve("""
+set rows := 1..2; set cols := 1..3;
+param g {rows, cols} default 0;
+set V := {(i,j) in {rows, cols}: g[i,j] != 0};
+var x {V} >= 0, <= 1;
+maximize z: sum {(i,j) in V} x[i,j];
+data; param g := 1 2 5  2 3 1; end;
+""")
+    assert r.objective == pytest.approx(2.0)

@@ -34,6 +34,8 @@ class Evaluator(FunctionCalls):
         self.surrogates: set[str] = set()
         self.rng = np.random.default_rng(seed)
         self._dependent_cache: dict[int, frozenset[str]] = {}
+        # After a solve (display, printf, declarations after `solve;`), variables are data.
+        self.post: Any = None  # an optdsl.script.PostSolve while statements after a solve run
 
     # ================================================================== indexing
     def expand(self, grid: Grid, indexing: ast.Indexing, anon_prefix: str = "_") -> tuple[Grid, np.ndarray, list[str]]:
@@ -136,6 +138,10 @@ class Evaluator(FunctionCalls):
             vals = a + step * np.arange(count, dtype=np.float64)
             return Domain([Labels(vals)])
         if isinstance(e, ast.SetLiteral):
+            if e.items and all(isinstance(i, ast.Ref) and not i.subs and i.name in self.sets for i in e.items):
+                # `{rows, cols}` names sets: the indexing expression's product (AMPL, GMPL)
+                entries = tuple(ast.IndexEntry((), i, span=i.span) for i in e.items)
+                return self.set_value(ast.SetBuilder(ast.Indexing(entries), span=e.span), grid)
             members = []
             for item in e.items:
                 if isinstance(item, ast.TupleExpr):
@@ -234,6 +240,8 @@ class Evaluator(FunctionCalls):
         if name in self.vars:
             block = self.vars[name]
             pos = self._positions(name, block.domain, e, grid)
+            if self.post is not None:
+                return self.post.x[block.start + pos]
             return Expr.variables(block.start + pos)
         if name in self.params:
             p = self.params[name]
@@ -251,6 +259,40 @@ class Evaluator(FunctionCalls):
             raise ModelError(f"set '{name}' used where a number is expected", e.span,
                              hint=f"use card({name}) for its size")
         raise ModelError(f"undefined name '{name}'", e.span)
+
+    def _v_Suffix(self, e: ast.Suffix, grid: Grid) -> np.ndarray:
+        post, name, what = self.post, e.base.name, e.suffix
+        if post is None:
+            raise ModelError(f"'{name}.{what}' has a value only after a solve", e.span)
+        if name in self.vars:
+            block = self.vars[name]
+            pos = self._positions(name, block.domain, e.base, grid)
+            flat = block.start + pos
+            if what == "val":
+                return post.x[flat]
+            if what in ("lb", "ub"):
+                return np.broadcast_to(block.lower if what == "lb" else block.upper, (block.size,))[pos]
+            if what == "rc":
+                return post.reduced[flat] if post.reduced is not None else np.full(len(pos), np.nan)
+            init = block.init if block.init is not None else np.zeros(block.size)
+            return np.broadcast_to(init, (block.size,))[pos]
+        if name in post.constraints:
+            con, offset = post.constraints[name]
+            pos = self._positions(name, con.domain, e.base, grid)
+            if what == "dual":
+                return post.duals[offset + pos] if post.duals is not None else np.full(len(pos), np.nan)
+            lo = np.broadcast_to(con.lower, (con.expr.n,))[pos]
+            hi = np.broadcast_to(con.upper, (con.expr.n,))[pos]
+            if what == "lb":
+                return lo
+            if what == "ub":
+                return hi
+            body = post.body(con)[pos]
+            return {"body": body, "lslack": body - lo, "uslack": hi - body,
+                    "slack": np.minimum(body - lo, hi - body)}[what]
+        if name in post.objectives:
+            return np.full(grid.n, post.objective_value(name))
+        raise ModelError(f"'{name}' has no suffix '.{what}'", e.span)
 
     def _positions(self, name: str, dom: Domain | None, e: ast.Ref, grid: Grid) -> np.ndarray:
         if dom is None:
@@ -547,3 +589,4 @@ def _merge(n: int, rows_t: np.ndarray, vt: Any, rows_f: np.ndarray, vf: Any) -> 
     for r, v in parts:
         out[r] = np.broadcast_to(v, (len(r),))
     return out
+

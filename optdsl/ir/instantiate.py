@@ -54,13 +54,26 @@ class _Builder:
         # follower's variables, declared later in its `lower` block): declarations first,
         # then objectives and constraints.
         self._pass = 1
+        self._after_solve = False
         self._statements(self.model.statements, None)
         self._pass = 2
         self._statements(self.model.statements, None)
         self.ir.sets = dict(self.ev.sets)
         self.ir.params = dict(self.ev.params)
         self.ir.evaluator = self.ev
+        self.ir.declare_late = self._declare_late
         return self.ir
+
+    # Declarations standing after `solve;` run after it, on the solution (GMPL's post-processing:
+    # `param total := sum {i in I} x[i];`), from the statements the solve leaves to the script.
+    _LATE = (ast.ParamDecl, ast.SetDecl, ast.CheckStmt)
+
+    def _declare_late(self, d: ast.Stmt) -> None:
+        getattr(self, "_s_" + type(d).__name__)(d, None)
+
+    def _s_SolveStmt(self, d: ast.SolveStmt, level: str | None) -> None:
+        if self._pass == 1 and level is None:
+            self._after_solve = True
 
     _SECOND = (ast.Objective, ast.ConstraintDecl)
 
@@ -72,6 +85,9 @@ class _Builder:
                 s for s in stmts if isinstance(s, ast.LowerBlock))
         for s in stmts:
             if not isinstance(s, ast.LowerBlock) and isinstance(s, self._SECOND) != (self._pass == 2):
+                continue
+            if self._pass == 1 and level is None and self._after_solve and isinstance(s, self._LATE):
+                self.ir.script.append(s)
                 continue
             handler = getattr(self, "_s_" + type(s).__name__, None)
             if handler is not None:

@@ -82,6 +82,7 @@ class ModelIR:
     script: list[Any] = field(default_factory=list)  # display/printf/for statements run after solve
     evaluator: Any = field(default=None, repr=False)  # evaluates expressions over this model's data
     warned: set[str] = field(default_factory=set, repr=False)  # warnings already given for this model
+    declare_late: Any = field(default=None, repr=False)  # runs a declaration that stands after `solve;`
 
     @property
     def num_vars(self) -> int:

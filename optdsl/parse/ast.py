@@ -106,6 +106,21 @@ class Subscript(Expr):
 
 
 @dataclass(frozen=True)
+class Suffix(Expr):
+    """`x[i].val`, `demand[j].dual`: a value a solve gives a variable or constraint."""
+
+    base: Ref
+    suffix: str
+
+
+SUFFIXES = {
+    "var": ("val", "lb", "ub", "rc", "init"),
+    "constraint": ("dual", "body", "slack", "lb", "ub", "lslack", "uslack"),
+    "objective": ("val",),
+}
+
+
+@dataclass(frozen=True)
 class IndexEntry(Node):
     """`i in I` (dummies=('i',)), `(i, j) in LINKS`, or anonymous `I` (dummies=())."""
 

@@ -385,6 +385,9 @@ class AstBuilder(Transformer):
     def binop(self, c: list) -> ast.BinOp:
         return ast.BinOp(_OPS.get(c[1].type, c[1].value), c[0], c[2], span=self.span_of(c))
 
+    def suffix(self, c: list) -> ast.Suffix:
+        return ast.Suffix(c[0], c[2].value, span=self.span_of(c))
+
     def subscript(self, c: list) -> ast.Subscript:
         return ast.Subscript(c[0], tuple(c[2]), span=self.span_of(c))
 

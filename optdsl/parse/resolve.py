@@ -32,7 +32,7 @@ from optdsl.parse.checks import (
     check_lower_block,
     check_table,
 )
-from optdsl.parse.symbols import KIND_WORDS, ModelErrors, ModelInfo, Symbol, indexing_width, set_dimen
+from optdsl.parse.symbols import KIND_WORDS, ModelErrors, ModelInfo, Symbol, indexing_width, set_dimen, sets_as_indexing
 
 CONSTANTS = {"Infinity": NUM}
 MAX_ERRORS = 50
@@ -63,6 +63,10 @@ def check_model(model: ast.Model) -> ModelInfo:
     return checker.info
 
 
+# Declarations that run after `solve;` when they stand after it.
+_LATE = (ast.ParamDecl, ast.SetDecl, ast.CheckStmt)
+
+
 @dataclass(frozen=True)
 class Env:
     """What an expression sees: bound dummies, whether it is data-only, where it stands."""
@@ -91,8 +95,12 @@ class Checker:
 
     def run(self) -> None:
         self.collect(self.info.model.statements, None)
+        after_solve = False
         for st in self.info.model.statements:
-            self.statement(st, Env({}, order=self._order[id(st)]))
+            # declarations after `solve;` are evaluated after it (GMPL's post-processing): variables
+            # are data there
+            self.statement(st, Env({}, order=self._order[id(st)], script=after_solve and isinstance(st, _LATE)))
+            after_solve = after_solve or isinstance(st, ast.SolveStmt)
 
     def collect(self, statements: tuple[ast.Stmt, ...], block: str | None) -> None:
         """Pass 1: number the statements and declare every name."""
@@ -328,6 +336,8 @@ class Checker:
             return [(a, replace(k, whole=whole and isinstance(a, ast.Ref))) for a in n.args]
         if isinstance(n, ast.Subscript):
             return [(n.base, k)] + [(s, replace(k, data="subscript")) for s in n.subs]
+        if isinstance(n, ast.Suffix):  # the base names a var, constraint or objective: checked in finish
+            return [(s, replace(k, data="subscript")) for s in n.base.subs]
         if isinstance(n, (ast.Iterated, ast.SetBuilder, ast.SetOf)):
             kids: list[tuple[ast.Expr, Env]] = []
             cur = k
@@ -384,6 +394,8 @@ class Checker:
             return SET
         if isinstance(n, ast.Call):
             return check_call(self, n, env, kinds)
+        if isinstance(n, ast.Suffix):
+            return self.suffix(n, env)
         if isinstance(n, ast.Subscript):
             base = n.base
             sym = self.symbols.get(base.func) if isinstance(base, ast.Call) else None
@@ -412,6 +424,8 @@ class Checker:
                         self.numeric(part, kind)
             return SET
         if isinstance(n, ast.SetLiteral):
+            if sets_as_indexing(n, self.symbols):
+                return SET
             for item, kind in zip(n.items, kinds, strict=True):
                 if kind == SET:
                     self.error(f"{describe(item, self.symbols)} cannot be a member of a set",
@@ -420,6 +434,28 @@ class Checker:
         if isinstance(n, ast.IfThen):
             return kinds[1] if kinds[1] != ANY or len(kinds) < 3 else kinds[2]
         return ANY
+
+    def suffix(self, n: ast.Suffix, env: Env) -> str:
+        """`x[i].val`, `c[j].dual`: values a solve gives, so only after `solve;`."""
+        name = n.base.name
+        sym = self.symbols.get(name)
+        if sym is None:
+            self.error(f"undefined name '{name}'", name_span(n.base, name),
+                       did_you_mean(name, list(self.symbols)))
+            return NUM
+        allowed = ast.SUFFIXES.get(sym.kind)
+        if allowed is None:
+            self.error(f"{KIND_WORDS[sym.kind]} '{name}' has no suffixes", n.span,
+                       "suffixes such as .val and .dual belong to variables and constraints")
+        elif n.suffix not in allowed:
+            self.error(f"'.{n.suffix}' is not a suffix of a {KIND_WORDS[sym.kind]}", n.span,
+                       did_you_mean(n.suffix, list(allowed)) or f"suffixes: {', '.join(allowed)}")
+        elif not env.script:
+            self.error(f"'{name}.{n.suffix}' has a value only after a solve", n.span,
+                       "use it in display, printf or a param declared after 'solve;'")
+        elif len(n.base.subs) != sym.arity and name not in self._duplicated:
+            self.error(subscript_message(sym, len(n.base.subs)), n.base.span, declared_over(sym))
+        return NUM
 
     def ref(self, n: ast.Ref, env: Env) -> str:
         name = n.name

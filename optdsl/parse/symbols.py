@@ -102,6 +102,19 @@ class ModelErrors(ModelError):
         return "\n".join(parts) + f"\n{len(self.errors)} errors"
 
 
+def sets_as_indexing(e: ast.SetLiteral, symbols: dict[str, Symbol]) -> bool:
+    """`{rows, cols}` whose members all name sets is an indexing expression used as a set (AMPL,
+    GMPL): the product rows × cols, not a set of two labels."""
+    return bool(e.items) and all(
+        isinstance(i, ast.Ref) and not i.subs and getattr(symbols.get(i.name), "kind", None) == "set"
+        for i in e.items
+    )
+
+
+def _sum_or_none(widths: list[int | None]) -> int | None:
+    return None if any(w is None for w in widths) else sum(w for w in widths if w is not None)
+
+
 def set_dimen(e: ast.Expr | None, symbols: dict[str, Symbol]) -> int | None:
     """The member width of a set expression when it is known without data, else None."""
     while e is not None:
@@ -113,6 +126,8 @@ def set_dimen(e: ast.Expr | None, symbols: dict[str, Symbol]) -> int | None:
         if isinstance(e, ast.SetLiteral):
             if not e.items:
                 return None
+            if sets_as_indexing(e, symbols):  # `{rows, cols}`: the product of the named sets
+                return _sum_or_none([set_dimen(i, symbols) for i in e.items])
             first = e.items[0]
             return len(first.items) if isinstance(first, ast.TupleExpr) else 1
         if isinstance(e, ast.SetOp):
