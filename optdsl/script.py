@@ -67,8 +67,10 @@ class _Runner:
         elif isinstance(stmt, ast.PrintfStmt):
             sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
             cols = [self.values(a, sub) for a in stmt.args]
+            fmts = self.values(stmt.format_expr, sub) if stmt.format_expr is not None else None
             for r in range(sub.n):
-                self.out.write(format_printf(stmt.format, [c[r] for c in cols], stmt.span))
+                fmt = stmt.format if fmts is None else str(fmts[r])
+                self.out.write(format_printf(fmt, [c[r] for c in cols], stmt.span))
         elif isinstance(stmt, ast.DisplayStmt):
             self.display(stmt, grid)
         elif isinstance(stmt, (ast.ParamDecl, ast.SetDecl, ast.CheckStmt)):

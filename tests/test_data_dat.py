@@ -333,15 +333,19 @@ def test_error_unterminated_string():
     )
 
 
-def test_error_missing_colon_equals():
-    assert error("set I a b c;") == (
-        "t.dat:1:7: error: expected ':=' after the set name, found 'a'\n    set I a b c;\n          ^"
-    )
-    assert error("param a x 1;") == (
-        "t.dat:1:9: error: expected ':=' or ':' after the param name, found 'x'\n"
-        "    param a x 1;\n"
-        "            ^"
-    )
+def test_colon_equals_is_optional_as_in_gmpl():
+    # GMPL's ':=' is one of the records: `set PLANTS 'Demand', 'Atom1';`, `param T 3;`
+    st = load("set I a b c;\nset J 'x', 'y';\nparam f 3;\nparam a x 1 y 2;\n")
+    assert st.sets["I"].members == ["a", "b", "c"] and st.sets["J"].members == ["x", "y"]
+    assert st.params["f"].value == 3.0
+    assert entries(st.params["a"]) == {"x": 1.0, "y": 2.0}
+    st = load("param f default 625;")
+    assert st.params["f"].value is None and st.params["f"].default == 625.0
+
+
+def test_error_after_the_name_is_still_located():
+    assert error("param a ; 1;").startswith("t.dat:1:11: error:")
+    assert error("param a = 1;").startswith("t.dat:1:9: error: unexpected character '='")
 
 
 def test_error_tuple_of_wrong_width():

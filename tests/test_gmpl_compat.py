@@ -197,3 +197,67 @@ maximize z: sum {(i,j) in V} x[i,j];
 data; param g := 1 2 5  2 3 1; end;
 """)
     assert r.objective == pytest.approx(2.0)
+
+
+# --- params defined in terms of themselves (GLPK's bpp.mod, color.mod, powplant.mod) --------------
+def test_recursive_param_value():
+    # first-fit bin packing, as bpp.mod estimates its bins: weights 4 3 3 2, capacity 6
+    r = parse_model("""
+set I := 1..4; param w {I}; param c := 6; param m := 4;
+param z {i in I, j in 1..m} :=
+   if i = 1 and j = 1 then 1
+   else if exists {jj in 1..j-1} z[i,jj] then 0
+   else if sum {ii in 1..i-1} w[ii] * z[ii,j] + w[i] > c then 0
+   else 1;
+param used := sum {j in 1..m} (if exists {i in I} z[i,j] then 1);
+var x >= 0; minimize o: used * x + used; s.t. k: x >= 0;
+data; param w := 1 4 2 3 3 3 4 2; end;
+""").solve()
+    assert r.objective == pytest.approx(2.0)  # first fit: 4 -> bin 1, 3 -> bin 2, 3 -> bin 2, 2 -> bin 1
+
+
+def test_recursive_param_default_with_data():
+    # powplant.mod's BOUND: a default that reads earlier periods of itself
+    r = solve("""
+set T := 1..4;
+param b {t in T} default b[t-1] * 2;
+var x {t in T} >= 0, <= b[t];
+maximize z: sum {t in T} x[t];
+data; param b := 1 3; end;
+""")
+    assert r.objective == pytest.approx(3 + 6 + 12 + 24)
+
+
+def test_recursive_param_cycle_is_an_error():
+    with pytest.raises(OptdslError) as err:
+        _ = parse_model("set T := 1..2; param b {t in T} := b[3 - t]; var x; minimize o: x;").ir
+    assert "defined in terms of itself in a cycle" in err.value.render()
+
+
+# --- statements ---------------------------------------------------------------------------------
+def test_printf_with_a_computed_format(capsys, tmp_path):
+    from optdsl.cli import main
+
+    path = tmp_path / "p.opt"
+    path.write_text("""set J := 1..3; var x {J} >= 0, <= 1; maximize z: sum {j in J} x[j];
+solve;
+for {j in J} printf (if j = 1 then "" else " + ") & "%g x%d", x[j], j;
+printf("\\n");
+check {j in J} x[j] <= 1;
+check: card(J) = 3;
+""")
+    assert main(["solve", str(path)]) == 0
+    assert "1 x1 + 1 x2 + 1 x3\n" in capsys.readouterr().out
+
+
+def test_check_without_colon_fails_with_its_index():
+    with pytest.raises(OptdslError) as err:
+        _ = parse_model("set I := 1..3; param p {i in I} := i; check {i in I} p[i] < 3; var x; minimize o: x;").ir
+    assert "check failed for [3]" in err.value.render()
+
+
+def test_statement_words_name_params():
+    r = solve("""set C := {"a", "b"}; param data {C, {"price"}};
+var x {C} >= 1; minimize cost: sum {c in C} data[c, "price"] * x[c];
+data; param data := a price 2  b price 3; end;""")
+    assert r.objective == pytest.approx(5.0)

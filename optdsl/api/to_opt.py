@@ -124,7 +124,8 @@ def statement_text(s: ast.Stmt) -> str:
         return head + ", ".join(expr_text(e) for e in s.items) + ";"
     if isinstance(s, ast.PrintfStmt):
         head = f"printf {indexing_text(s.indexing)}: " if s.indexing is not None else "printf "
-        return head + ", ".join([str_text(s.format)] + [expr_text(e) for e in s.args]) + ";"
+        fmt = expr_text(s.format_expr) if s.format_expr is not None else str_text(s.format)
+        return head + ", ".join([fmt] + [expr_text(e) for e in s.args]) + ";"
     if isinstance(s, ast.TableStmt):
         cols = ", ".join(expr_text(c.expr) + (f" ~ {c.column}" if c.column else "") for c in s.columns)
         return f"table {s.name}{_ix(s.indexing)} {s.direction} {str_text(s.driver)} {str_text(s.path)}: {cols};"

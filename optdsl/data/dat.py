@@ -174,7 +174,7 @@ class Reader:
         what = f"set '{name}'"
         key = None
         if t.at("["):
-            if not decl.index_sets:
+            if not (decl.index_sets or decl.subscripts):
                 t.fail(f"set '{name}' is not indexed; give its members as: set {name} := ...;")
             items, start = self.bracket(f"subscript of set '{name}'")
             if STAR in items:
@@ -192,7 +192,9 @@ class Reader:
                 f"set '{name}' is indexed over {', '.join(decl.index_sets)}: give the members of one "
                 f"index at a time, as in: set {name}[...] := ...;"
             )
-        if not (t.at(":=") or t.at(":") or t.at("(tr)")):
+        # GMPL takes ':=' as an optional record: `set PLANTS 'Demand', 'Atom1';` lists members too
+        if not (t.at(":=") or t.at(":") or t.at("(tr)") or t.at(";") or t.at("(") or t.at(",")
+                or is_label(t.text())):
             t.fail(f"expected ':=' after the set name, found {t.describe(t.i)}")
         t.accept(":=")
         members, toks = self.set_records(name, max(decl.dimen, 1), what)
@@ -350,6 +352,8 @@ def _diagnose_set_table(r: Reader, what: str, a: int, b: int, n: int) -> None:
 
 def _index_width(schema: Mapping[str, Declared], decl: Declared) -> int | None:
     """How many subscripts an indexed set takes, when all its index sets are known sets."""
+    if not decl.index_sets:  # indexed by an expression (`set C {1..m}`): its arity, if known
+        return decl.subscripts or None
     width = 0
     for s in decl.index_sets:
         d = schema.get(s)

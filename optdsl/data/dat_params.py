@@ -62,7 +62,11 @@ def param_statement(r: Reader) -> None:
         default_i = _value_token(r, f"after 'default' for {what}")
     default = None if default_i is None else _one_value(r, decl, what, default_i, "the default")
     if decl.dimen == 0:
-        t.expect(":=", "after the param name")
+        if default_i is not None and (t.at(";") or t.kind() == END):  # `param limit default 625;`
+            r.end(what)
+            r.store.add_param(ParamData(name, default=default, origin=t.span(name_i)))
+            return
+        t.accept(":=")  # optional in GMPL: `param T 3;`
         vi = _value_token(r, f"after ':=' for {what}")
         if t.texts[vi] == ".":
             t.fail(f"{what} has a single value; '.' leaves nothing to read", vi)
@@ -72,9 +76,9 @@ def param_statement(r: Reader) -> None:
         r.end(what)
         r.store.add_param(ParamData(name, value=value, default=default, origin=t.span(name_i)))
         return
-    if not (t.at(":=") or t.at(":") or t.at("(tr)")):
+    if not (t.at(":=") or t.at(":") or t.at("(tr)") or t.at("[") or t.at(";") or is_label(t.text())):
         t.fail(f"expected ':=' or ':' after the param name, found {t.describe(t.i)}")
-    t.accept(":=")
+    t.accept(":=")  # optional in GMPL, where ':=' is one of the records
     acc = _Entries(name, decl)
     _records(r, acc, what)
     r.end(what)

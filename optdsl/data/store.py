@@ -110,3 +110,4 @@ class Declared:
     dimen: int  # set: tuple width of members; param: number of subscripts (0 = scalar)
     index_sets: Sequence[str] = ()  # param / indexed set: the declared index set names, in order
     symbolic: bool = False
+    subscripts: int = 0  # indexed set: how many subscripts it takes (0 = not indexed)

@@ -253,7 +253,8 @@ class Evaluator(FunctionCalls):
                                      hint=f"give it in a data section: param {name} := ...;")
                 bad = int(pos[np.flatnonzero(miss[pos])[0]])
                 idx = format_index(p.domain.member(bad)) if p.domain is not None else ""
-                raise ModelError(f"param '{name}' has no data for {name}{idx} and no default", e.span)
+                raise MissingParam(f"param '{name}' has no data for {name}{idx} and no default", e.span,
+                                   name=name, pos=bad)
             return p.values[pos]
         if name in self.sets and not e.subs:
             raise ModelError(f"set '{name}' used where a number is expected", e.span,
@@ -590,3 +591,11 @@ def _merge(n: int, rows_t: np.ndarray, vt: Any, rows_f: np.ndarray, vf: Any) -> 
         out[r] = np.broadcast_to(v, (len(r),))
     return out
 
+
+class MissingParam(ModelError):
+    """A param member without data was read; `name` and `pos` say which (a param defined in terms
+    of itself evaluates that member first)."""
+
+    def __init__(self, message: str, span: Any, name: str, pos: int) -> None:
+        super().__init__(message, span)
+        self.name, self.pos = name, pos

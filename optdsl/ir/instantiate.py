@@ -13,7 +13,7 @@ import numpy as np
 
 from optdsl.data.store import DataStore, ParamData
 from optdsl.errors import DataError, ModelError, Span, format_index
-from optdsl.ir.evaluate import Evaluator, _scalar
+from optdsl.ir.evaluate import Evaluator, MissingParam, _scalar
 from optdsl.ir.expr import Expr
 from optdsl.ir.grid import Grid, domain_of
 from optdsl.ir.labels import Domain, Labels, label_array
@@ -176,6 +176,10 @@ class _Builder:
         values = np.full(n, np.nan) if not symbolic else np.full(n, None, dtype=object)
         have = np.zeros(n, dtype=bool)
         lines: np.ndarray | None = None
+        rule = d.value if d.value is not None else d.default
+        if rule is not None and d.name in self.ev._names_in(rule):
+            self._recursive_param(d, grid, dom, rule, given, values, have)
+            return
         if d.value is not None:
             if given is not None:
                 raise DataError(f"param '{d.name}' is defined in the model and cannot also be given data",
@@ -201,9 +205,52 @@ class _Builder:
         if not have.all():
             self.ev.missing[d.name] = ~have
 
+    def _recursive_param(self, d: ast.ParamDecl, grid: Grid, dom: Domain | None, rule: ast.Expr,
+                         given: ParamData | None, values: np.ndarray, have: np.ndarray) -> None:
+        """A param whose value or default names itself (GMPL's `param z {i in I, j in 1..m} := if
+        ... z[i, j-1] ...`): members are evaluated one at a time, each after the members it reads.
+        The definition is sequential by nature, so this is the one member-by-member loop here."""
+        lines = None
+        if given is not None:
+            if d.value is not None:
+                raise DataError(f"param '{d.name}' is defined in the model and cannot also be given data",
+                                given.origin)
+            lines = self._bind_param(d, given, dom, values, have)
+        symbolic = d.kind == "symbolic"
+        miss = ~have
+        self.ev.params[d.name] = ParamValue(d.name, dom, values, symbolic)
+        self.ev.missing[d.name] = miss
+        what = f"the {'value' if d.value is not None else 'default'} of param '{d.name}'"
+        for first in np.flatnonzero(miss):
+            stack = [int(first)]
+            while stack:
+                r = stack[-1]
+                if not miss[r]:
+                    stack.pop()
+                    continue
+                try:
+                    v = self.ev.data_value(rule, grid.take(np.array([r])), what)
+                except MissingParam as err:
+                    if err.name != d.name:
+                        raise
+                    if err.pos in stack:
+                        idx = format_index(dom.member(err.pos)) if dom is not None else ""
+                        raise ModelError(f"param '{d.name}' is defined in terms of itself in a cycle "
+                                         f"through {d.name}{idx}", rule.span) from None
+                    stack.append(err.pos)
+                    continue
+                values[r] = _fit(v, 1, symbolic)[0]
+                miss[r] = False
+                stack.pop()
+        have[:] = True
+        self._check_param(d, grid, dom, values, have, given, lines)
+        del self.ev.missing[d.name]
+
     def _bind_param(self, d: ast.ParamDecl, given: ParamData, dom: Domain | None, values: np.ndarray,
                     have: np.ndarray) -> np.ndarray | None:
         if dom is None:
+            if given.value is None:  # `param limit default 625;` in the data: the default only
+                return None
             if not given.is_scalar:
                 raise DataError(f"param '{d.name}' is scalar but its data are indexed", given.origin)
             values[:] = given.value if d.kind == "symbolic" else _number(given.value, d.name, given.origin)

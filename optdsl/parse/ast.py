@@ -335,6 +335,7 @@ class PrintfStmt(Stmt):
     format: str
     args: tuple[Expr, ...] = ()
     indexing: Indexing | None = None
+    format_expr: Expr | None = None  # a format computed per member (GMPL); `format` is then ""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ KEYWORDS = frozenset(
     setof within dimen symbolic logical ordered integer binary default in not and or union inter
     diff symdiff cross by sum prod min max forall exists if then else div mod less""".split()
 )
+# Keywords that only start statements are not reserved, as in GMPL: `param data {...}` (Stigler's
+# diet among GLPK's examples) names a param, and the contextual lexer reads it as a name there.
+STATEMENT_ONLY = frozenset("check option data end solve display printf for table".split())
+RESERVED = KEYWORDS - STATEMENT_ONLY
 
 # Words that start a statement, for "unknown statement" hints.
 STATEMENT_WORDS = (
@@ -98,7 +102,7 @@ class AstBuilder(Transformer):
         A keyword reaches us as a NAME only where the contextual lexer could not take it as the
         keyword; if the parser then uses it as a name, the model uses a reserved word as a name.
         """
-        if tok.value in KEYWORDS:
+        if tok.value in RESERVED:
             raise self.error(
                 f"'{tok.value}' is a reserved word and cannot be used as a name", tok,
                 f"choose another name, such as '{tok.value}_'",
@@ -303,9 +307,11 @@ class AstBuilder(Transformer):
 
     def printf_stmt(self, c: list) -> ast.PrintfStmt:
         braces = c[1] if isinstance(c[1], _Braces) else None
-        fmt_at = next(i for i, x in enumerate(c) if isinstance(x, Token) and x.type == "STRING")
-        args = tuple(x for x in c[fmt_at + 1 : -1] if isinstance(x, ast.Expr))
-        return ast.PrintfStmt(_unquote(c[fmt_at].value), args, indexing=self._indexing(braces),
+        fmt, *args = next(x for x in c if isinstance(x, list))
+        if isinstance(fmt, ast.Str):
+            return ast.PrintfStmt(fmt.value, tuple(args), indexing=self._indexing(braces), span=self.span_of(c))
+        # a computed format, as in GMPL's `printf (if j = 1 then "" else " + ") & "%g x%d", ...`
+        return ast.PrintfStmt("", tuple(args), indexing=self._indexing(braces), format_expr=fmt,
                               span=self.span_of(c))
 
     def for_stmt(self, c: list) -> ast.ForStmt:

@@ -18,7 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from optdsl.errors import ModelSyntaxError, Span, did_you_mean
 from optdsl.parse import ast
-from optdsl.parse.builder import KEYWORDS, STATEMENT_WORDS, _Attr, _Braces, _Op
+from optdsl.parse.builder import KEYWORDS, RESERVED, STATEMENT_WORDS, _Attr, _Braces, _Op
 
 STATEMENT_START = frozenset(
     "SET PARAM VAR MINIMIZE MAXIMIZE SUBJECT_TO ST CHECK OPTION DATA DATA_SECTION END SOLVE "
@@ -99,7 +99,7 @@ def _bad_character(exc: UnexpectedCharacters, at: _Where) -> ModelSyntaxError:
 
 def _bad_token(exc: UnexpectedToken, at: _Where) -> ModelSyntaxError:
     tok: Token = exc.token
-    if tok.type == "NAME" and tok.value in KEYWORDS:  # lexed as a name where the keyword cannot go
+    if tok.type == "NAME" and tok.value in RESERVED:  # lexed as a name where the keyword cannot go
         tok = Token(tok.value.upper(), tok.value, tok.start_pos, tok.line, tok.column,
                     tok.end_line, tok.end_column, tok.end_pos)
     ip = exc.interactive_parser

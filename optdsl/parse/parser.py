@@ -38,12 +38,30 @@ def parse(text: str, file: str = "<model>") -> ast.Model:
         parser, builder = _parser()
         builder.source = Source(file, text)
         try:
-            return parser.parse(text)
+            return parser.parse(text, on_error=_statement_word_as_name)
         except UnexpectedInput as exc:
             err = syntax_error(exc, text, file)
         finally:
             builder.source = Source()
     raise err
+
+
+def _statement_word_as_name(exc: Any) -> bool:
+    """A word that only starts statements (`solve`, `data`, ...) met where only a name fits is
+    that name, as in GMPL: LALR's merged lookaheads can make the lexer take it for the keyword
+    right after a `}` or an expression."""
+    from lark import Token
+    from lark.exceptions import UnexpectedToken
+
+    from optdsl.parse.builder import STATEMENT_ONLY
+
+    tok = getattr(exc, "token", None)
+    if not isinstance(exc, UnexpectedToken) or tok is None or tok.value not in STATEMENT_ONLY:
+        return False
+    if "NAME" not in exc.interactive_parser.accepts():
+        return False
+    exc.interactive_parser.feed_token(Token.new_borrow_pos("NAME", tok.value, tok))
+    return True
 
 
 def parse_file(path: str | os.PathLike[str]) -> ast.Model:

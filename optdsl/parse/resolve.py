@@ -125,7 +125,7 @@ class Checker:
         dimen = 1
         if isinstance(st, ast.SetDecl):
             dimen = st.dimen or set_dimen(st.within, self.symbols) or set_dimen(
-                st.value, self.symbols) or 1
+                st.value, self.symbols) or set_dimen(st.default, self.symbols) or 1
         symbolic = isinstance(st, ast.ParamDecl) and st.kind == "symbolic"
         return Symbol(st.name, kind, st, width, tuple(e.set for e in entries), dimen, symbolic,
                       order, block if kind in ("var", "objective", "constraint") else None)
@@ -202,7 +202,7 @@ class Checker:
                 self.expr(item, replace(inner, whole=True))
         elif isinstance(st, ast.PrintfStmt):
             inner = self.bind(st.indexing, replace(env, script=True))
-            for arg in st.args:
+            for arg in st.args + ((st.format_expr,) if st.format_expr is not None else ()):
                 self.expr(arg, inner)
         elif isinstance(st, ast.ForStmt):
             inner = self.bind(st.indexing, replace(env, script=True))

@@ -83,7 +83,7 @@ class ModelInfo:
         out: dict[str, Declared] = {}
         for s in self.symbols.values():
             if s.kind == "set":
-                out[s.name] = Declared("set", s.dimen, s.index_set_names)
+                out[s.name] = Declared("set", s.dimen, s.index_set_names, subscripts=s.arity)
             elif s.kind == "param":
                 out[s.name] = Declared("param", s.arity, s.index_set_names, s.symbolic)
         return out
