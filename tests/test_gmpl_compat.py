@@ -261,3 +261,25 @@ def test_statement_words_name_params():
 var x {C} >= 1; minimize cost: sum {c in C} data[c, "price"] * x[c];
 data; param data := a price 2  b price 3; end;""")
     assert r.objective == pytest.approx(5.0)
+
+
+def test_time_functions(capsys, tmp_path):
+    # 2010-01-01 00:00:00 UTC is 1262304000 s after the epoch, a Friday; cal.mod's first_day idiom
+    from optdsl.cli import main
+
+    path = tmp_path / "t.opt"
+    path.write_text("""param t := str2time("2010-01-01", "%Y-%m-%d");
+param first_day := time2str(t, "%w");
+param m3 := str2time("3", "%m");
+var x; minimize o: x; s.t. c: x = 0;
+solve;
+printf "%d %s %d %s %d\\n", t, time2str(t, "%A %d %B %Y"), first_day, time2str(m3, "%B %Y"), gmtime() > 1.7e9;
+""")
+    assert main(["solve", str(path)]) == 0
+    assert "1262304000 Friday 01 January 2010 5 March 1970 1\n" in capsys.readouterr().out
+
+
+def test_str2time_bad_text_is_located():
+    with pytest.raises(OptdslError) as err:
+        _ = parse_model('param t := str2time("2010-13-01", "%Y-%m-%d"); var x; minimize o: x;').ir
+    assert "str2time('2010-13-01', '%Y-%m-%d')" in err.value.render() and ":1:" in err.value.render()

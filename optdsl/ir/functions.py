@@ -48,6 +48,16 @@ class FunctionCalls:
                              for k, (s, b) in enumerate(zip(args[0], start))], dtype=object)
         if f in RANDOM_FUNCS:
             return self._random(e, grid)
+        if f in ("str2time", "time2str", "gmtime"):
+            from optdsl.ir import timefuncs
+
+            if f == "gmtime":
+                return timefuncs.gmtime(grid.n)
+            a, b = (np.broadcast_to(self.data_value(x, grid, f"{f}()"), (grid.n,)) for x in e.args)
+            try:
+                return getattr(timefuncs, f)(a, b)
+            except ValueError as err:
+                raise ModelError(str(err), e.span) from None
         if f in UNARY_FUNCS:
             if len(e.args) != 1:
                 raise ModelError(f"{f}() takes 1 argument, got {len(e.args)}", e.span)

@@ -34,6 +34,7 @@ FUNCTIONS: dict[str, tuple[int, int | None, str, tuple[str, ...]]] = {
     "Normal": (2, 2, NUM, (NUM,)), "Exponential": (0, 0, NUM, ()), "Beta": (2, 2, NUM, (NUM,)),
     "Gamma": (1, 1, NUM, (NUM,)), "Cauchy": (0, 0, NUM, ()), "Poisson": (1, 1, NUM, (NUM,)),
     "Irand224": (0, 0, NUM, ()),
+    "str2time": (2, 2, NUM, (ANY, STR)), "time2str": (2, 2, STR, (NUM, STR)), "gmtime": (0, 0, NUM, ()),
 }
 
 _IN_BLOCK = (ast.VarDecl, ast.Objective, ast.ConstraintDecl)

@@ -162,7 +162,9 @@ class Checker:
             inner = self.bind(st.indexing, replace(env, data="param"))
             parts = [b.value for b in st.bounds] + [st.default, st.value]
             for part in parts:
-                if part is not None and self.expr(part, inner) == STR and st.kind != "symbolic":
+                # a computed string (`time2str(t, "%w")`) may well be a number: checked on the data
+                if part is not None and self.expr(part, inner) == STR and st.kind != "symbolic" \
+                        and isinstance(part, ast.Str):
                     self.error(f"param '{st.name}' is not symbolic, but is given a string",
                                part.span, f"declare it 'param {st.name} symbolic'")
             if st.within is not None and self.expr(st.within, inner) not in (SET, ANY):
