@@ -1,11 +1,11 @@
-"""Run GLPK's own example models (written by GLPK's authors, not by us) through glpsol and
-`optdsl solve`, and compare the objectives.
+"""Run model files written by others through glpsol and `optdsl solve`, and compare objectives.
 
     python benchmarks/gmpl_examples.py [--examples DIR] [--time-limit S] [--out FILE.md]
 
-DIR defaults to Debian's glpk-utils examples (`apt-get install glpk-utils`). A model counts as
+DIR defaults to Debian's glpk-utils examples (`apt-get install glpk-utils`): GLPK's own models.
+The AMPL book's example files (model X.mod with data X.dat) run the same way. A model counts as
 "same" when both report an objective and they agree to 1e-6 relative, or both report none (a
-feasibility model) and both exit cleanly.
+feasibility model) and both exit cleanly. A model glpsol cannot read has no reference here.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ _OPT_OBJ = re.compile(r"^objective:\s+([-+0-9.eE]+|inf|-inf|nan)", re.M)
 def glpsol(model: Path, time_limit: float) -> tuple[str, float | None]:
     out = model.with_suffix(".glpsol.txt")
     tmp = Path("/tmp") / out.name
+    data = ["-d", str(model.with_suffix(".dat"))] if model.with_suffix(".dat").exists() else []
     try:
-        p = subprocess.run(["glpsol", "--math", str(model), "--tmlim", str(int(time_limit)), "-o", str(tmp)],
+        p = subprocess.run(["glpsol", "--math", str(model), *data, "--tmlim", str(int(time_limit)), "-o", str(tmp)],
                            capture_output=True, text=True, timeout=time_limit + 30, cwd=model.parent)
     except subprocess.TimeoutExpired:
         return "timeout", None
@@ -35,7 +36,7 @@ def glpsol(model: Path, time_limit: float) -> tuple[str, float | None]:
     if "TIME LIMIT EXCEEDED" in p.stdout or "TIME LIMIT" in text:
         return "time_limit", float(m.group(1)) if m else None
     if p.returncode != 0:
-        return "error", None
+        return "unreadable" if "Model processing error" in p.stdout or "error" in p.stdout.lower() else "error", None
     if "PROBLEM HAS NO" in p.stdout or "INTEGER EMPTY" in text or "UNDEFINED" in text.upper():
         return "no_solution", None
     return "ok", float(m.group(1)) if m else None
@@ -44,7 +45,9 @@ def glpsol(model: Path, time_limit: float) -> tuple[str, float | None]:
 def optdsl(model: Path, time_limit: float) -> tuple[str, float | None, str]:
     t0 = time.perf_counter()
     try:
-        p = subprocess.run([sys.executable, "-m", "optdsl.cli", "solve", str(model), "--time-limit", str(time_limit)],
+        data = [str(model.with_suffix(".dat"))] if model.with_suffix(".dat").exists() else []
+        p = subprocess.run([sys.executable, "-m", "optdsl.cli", "solve", str(model), *data,
+                            "--time-limit", str(time_limit)],
                            capture_output=True, text=True, timeout=time_limit + 60, cwd=model.parent)
     except subprocess.TimeoutExpired:
         return "timeout", None, ""

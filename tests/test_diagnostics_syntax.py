@@ -46,11 +46,6 @@ model.opt:1:5: error: 'sum' is a reserved word and cannot be used as a name
     set sum;
         ^^^
 hint: choose another name, such as 'sum_'"""),
-    Case('param_equals', ModelSyntaxError, 'param f = 90;\n', """\
-model.opt:1:9: error: unexpected '=' in the declaration of param 'f'
-    param f = 90;
-            ^
-hint: write ':=' to give a param its value: 'param f := ...;'"""),
     Case('var_double_equals', ModelSyntaxError, 'var x == 3;\n', """\
 model.opt:1:7: error: unexpected '==' in the declaration of var 'x'
     var x == 3;

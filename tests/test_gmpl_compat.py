@@ -283,3 +283,42 @@ def test_str2time_bad_text_is_located():
     with pytest.raises(OptdslError) as err:
         _ = parse_model('param t := str2time("2010-13-01", "%Y-%m-%d"); var x; minimize o: x;').ir
     assert "str2time('2010-13-01', '%Y-%m-%d')" in err.value.render() and ":1:" in err.value.render()
+
+
+def test_param_defined_with_equals():
+    # AMPL's `param supply {k in CITIES} = if k = p_city then p_supply else 0;` (net2.mod); with
+    # data, GMPL's `= expr` is a condition the data must meet
+    r = solve("""set C := {"a", "b"}; param p := 3; param s {k in C} = if k = "a" then p else 0;
+param q = 2; param r {C} = 1;
+var x {C} >= 0; minimize o: sum {k in C} (s[k] + q) * x[k]; s.t. c {k in C}: x[k] >= r[k];
+data; param r := a 1 b 1; end;""")
+    assert r.objective == pytest.approx((3 + 2) + (0 + 2))
+    with pytest.raises(OptdslError) as err:
+        _ = parse_model("set C := {1}; param r {C} = 1; var x; minimize o: x; data; param r := 1 2; end;").ir
+    assert "violates" in err.value.render()
+
+
+def test_scalar_param_in_a_tuple_is_a_slice():
+    # netmax.mod: maximize Entering_Traff: sum {(entr,j) in ROADS} Traff[entr,j];
+    r = solve("""set N := {"a", "b", "c"}; set R within N cross N; param entr symbolic in N;
+var t {R} >= 0, <= 1;
+maximize z: sum {(entr, j) in R} t[entr, j] + 0.5 * sum {(i, j) in R} t[i, j];
+data; set R := (a, b) (a, c) (b, c); param entr := a; end;""")
+    assert r.objective == pytest.approx(2 + 1.5)
+
+
+def test_text_after_end_is_ignored():
+    r = solve("var x >= 1; minimize o: x;\nend;\nanything ( { at all\n")
+    assert r.objective == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("var x; minimize o: x; s.t. c: x >= 0 complements x >= 0;", "complementarity constraints (complements)"),
+    ("var x; minimize o: << 1; 2, 3 >> x;", "piecewise-linear terms"),
+    ("set I; minimize cost; var x {I} >= 0, obj cost 1;", "objective 'cost' has no expression"),
+    ("set I; node N {i in I}: net_in = 1;", "network declarations ('node')"),
+])
+def test_unsupported_ampl_constructs_are_named(text, message):
+    with pytest.raises(OptdslError) as err:
+        _ = parse_model(text).ir
+    assert message in err.value.message and err.value.span is not None

@@ -55,6 +55,8 @@ class Evaluator(FunctionCalls):
                     f"{len(names)} dummy index(es) for a set of dimension {dom.dimen}", entry.span,
                     hint=f"write {_dummy_tuple(dom.dimen)} in ...",
                 )
+            if dom is not None and len(names) > 1:
+                cur = self._bind_scalar_params(cur, names)
             if dom is None:
                 cur, step = self._expand_dependent(cur, names, entry.set)
             elif any(n in cur.dummies for n in names):
@@ -69,6 +71,17 @@ class Evaluator(FunctionCalls):
             keep = np.flatnonzero(mask)
             cur, parent = cur.take(keep), parent[keep]
         return cur, parent, names_all
+
+    def _bind_scalar_params(self, grid: Grid, names: tuple[str, ...]) -> Grid:
+        """`(entr, j) in ROADS` where `entr` is a scalar param: AMPL reads a slice at its value, so
+        the name joins as a dummy already bound to that value."""
+        scalar = [n for n in names if n not in grid.dummies and n in self.params and self.params[n].domain is None]
+        if not scalar:
+            return grid
+        out = Grid(grid.n, dict(grid.dummies), grid.product)
+        for n in scalar:
+            out.dummies[n] = Dummy(Labels(self.params[n].values[:1]), np.zeros(grid.n, dtype=np.int64))
+        return out
 
     def _expand_dependent(self, grid: Grid, names: tuple[str, ...], set_expr: ast.Expr) -> tuple[Grid, np.ndarray]:
         """A set that depends on outer dummies (`{j in 1..i}`, `S[i]`): one set per distinct value."""

@@ -7,6 +7,7 @@ whole arrays.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -176,6 +177,12 @@ class _Builder:
         values = np.full(n, np.nan) if not symbolic else np.full(n, None, dtype=object)
         have = np.zeros(n, dtype=bool)
         lines: np.ndarray | None = None
+        if d.value is None and given is None:
+            # AMPL's `param supply {k in C} = expr;` defines the param; with data, GMPL's `= expr`
+            # is a condition the data must meet (checked with the other bounds)
+            eq = next((b for b in d.bounds if b.op == "="), None)
+            if eq is not None:
+                d = replace(d, value=eq.value, bounds=tuple(b for b in d.bounds if b is not eq))
         rule = d.value if d.value is not None else d.default
         if rule is not None and d.name in self.ev._names_in(rule):
             self._recursive_param(d, grid, dom, rule, given, values, have)

@@ -194,7 +194,7 @@ class AstBuilder(Transformer):
         return _Attr("flag", c[0].value, "", self.span_of(c))
 
     def attr_bound(self, c: list) -> _Attr:
-        op = "!=" if c[0].type == "NE" else c[0].value
+        op = {"NE": "!=", "EQEQ": "="}.get(c[0].type, c[0].value)
         return _Attr("bound", c[1], op, self.span_of(c))
 
     def objective(self, c: list) -> ast.Objective:

@@ -58,6 +58,26 @@ _AMPL_COMMANDS = {
     "print": "use 'display' or 'printf'",
     "write": "use 'optdsl convert' to write other formats",
     "problem": "a file holds one model; use 'lower NAME { ... }' for a follower problem",
+    "node": "network declarations (node, arc, net_in, net_out) are not supported yet; write each node's "
+            "balance as a constraint over the arc variables",
+    "arc": "network declarations (node, arc, net_in, net_out) are not supported yet; declare the arcs as "
+           "variables and write each node's balance as a constraint",
+    "suffix": "user-defined suffixes are not supported; .val, .dual, .lb, .ub, .rc, .slack, .body are built in",
+}
+
+# AMPL constructs that optdsl does not read yet, named where they appear in an expression or a
+# declaration: word -> (what it is, what to write instead).
+_UNSUPPORTED = {
+    "complements": ("complementarity constraints (complements)", "MPECs are not supported; "
+                    "a bilevel model with a 'lower' block states a follower problem"),
+    "coeff": ("column-wise declarations (coeff, cover, obj)", "write the objective and the constraints "
+              "row-wise, with sums over the variables"),
+    "cover": ("column-wise declarations (coeff, cover, obj)", "write the constraints row-wise"),
+    "obj": ("column-wise declarations (coeff, cover, obj)", "write the objective with its terms"),
+    "to_come": ("column-wise constraints (to_come)", "write the constraints row-wise"),
+    "net_in": ("network declarations (net_in, net_out)", "write the node balance with sums over the arcs"),
+    "net_out": ("network declarations (net_in, net_out)", "write the node balance with sums over the arcs"),
+    "from": ("network arcs (from, to)", "declare arcs as variables and write the node balances"),
 }
 
 # Skips comments, strings and inline data (the grammar's DATA_SECTION) while looking for brackets.
@@ -137,6 +157,14 @@ def _bad_token(exc: UnexpectedToken, at: _Where) -> ModelSyntaxError:
         return ModelSyntaxError(f"unexpected '{op}' in the declaration of {kind} '{name}'",
                                 tok_span, hint)
 
+    unsupported = _unsupported(tok, stack, at.text)
+    if unsupported is not None:
+        return unsupported(tok_span)
+    if head is not None and head.type in ("MINIMIZE", "MAXIMIZE") and tok.type == "SEMI" \
+            and 1 < len(stmt) <= 3 and not any(_is_tok(x, "COLON") for x in stmt):
+        return ModelSyntaxError(
+            f"objective '{name}' has no expression: AMPL's column-wise and network declarations (coeff, "
+            "cover, obj; node, arc) are not supported yet", tok_span, f"write '{head.value} {name}: EXPRESSION;'")
     if head is not None and head.type in ("SUBJECT_TO", "ST", "MINIMIZE", "MAXIMIZE") \
             and "COLON" in accepts and 1 < len(stmt) <= 3 and not any(_is_tok(x, "COLON") for x in stmt):
         what = "constraint" if head.type in ("SUBJECT_TO", "ST") else "objective"
@@ -171,6 +199,25 @@ def _bad_token(exc: UnexpectedToken, at: _Where) -> ModelSyntaxError:
             line, col = at.offset_to(open_[-1][1])
             hint = f"the '{open_[-1][0]}' at line {line}, column {col} is not closed"
     return ModelSyntaxError(f"expected {_expected(accepts)}, found {found}", tok_span, hint)
+
+
+def _unsupported(tok: Token, stack: list, text: str):
+    """A maker of the error for an AMPL construct optdsl does not read yet, or None."""
+    for a, b in zip(stack, stack[1:]):  # `node Intersection {k in INTER};` reads like `lower NAME {`
+        if _is_tok(a, "NAME") and a.value in ("node", "arc") and _is_tok(b, "NAME"):
+            return lambda span, a=a: ModelSyntaxError(
+                f"AMPL's network declarations ('{a.value}') are not supported yet",
+                Span(span.file, a.line, a.column, a.line, a.column + len(a.value), span.text),
+                _AMPL_COMMANDS[a.value])
+    if tok.type == "NAME" and tok.value in _UNSUPPORTED:
+        what, hint = _UNSUPPORTED[tok.value]
+        return lambda span: ModelSyntaxError(f"{what} are not supported yet", span, hint)
+    if tok.type == "LT" and (text[tok.end_pos:tok.end_pos + 1] == "<" or (
+            stack and _is_tok(stack[-1], "LT") and stack[-1].end_pos == tok.start_pos)):
+        return lambda span: ModelSyntaxError(
+            "piecewise-linear terms <<breakpoints; slopes>> are not supported yet", span,
+            "model the pieces with a variable per segment, or with SOS2-style binaries")
+    return None
 
 
 def _bracket_error(tok: Token, pos: int, at: _Where, is_end: bool) -> ModelSyntaxError | None:

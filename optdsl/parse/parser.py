@@ -33,7 +33,7 @@ def parse(text: str, file: str = "<model>") -> ast.Model:
     from optdsl.parse.builder import Source
     from optdsl.parse.diagnostics import syntax_error
 
-    text = text.removeprefix("\ufeff")
+    text = _before_trailer(text.removeprefix("\ufeff"))
     with _lock:
         parser, builder = _parser()
         builder.source = Source(file, text)
@@ -44,6 +44,32 @@ def parse(text: str, file: str = "<model>") -> ast.Model:
         finally:
             builder.source = Source()
     raise err
+
+
+_END = None
+
+
+def _before_trailer(text: str) -> str:
+    """The text up to a model-level `end;`: GMPL and AMPL read nothing after it (an inline data
+    section's own `end;` belongs to the section)."""
+    import re
+
+    global _END
+    if re.search(r"\bend\s*;", text) is None:
+        return text
+    if _END is None:
+        _END = re.compile(
+            r"""(?P<skip>"[^"\n]*"|'[^'\n]*'|\#[^\n]*|/\*(?:[^*]|\*(?!/))*\*/|\s+)"""
+            rf"|(?P<data>{data_section_regex()})|(?P<end>\bend\s*;)|(?P<other>[^\"'#/;{{}}\s]+|\S)")
+    prev = ";"
+    for m in _END.finditer(text):
+        kind = m.lastgroup
+        if kind == "skip":
+            continue
+        if kind == "end" and prev in (";", "}"):
+            return text[: m.end()]
+        prev = ";" if kind == "data" else m.group()[-1]
+    return text
 
 
 def _statement_word_as_name(exc: Any) -> bool:

@@ -298,6 +298,8 @@ class Checker:
             if d in dummies:  # bound outside: matches its value (AMPL), binds nothing new
                 continue
             sym = self.symbols.get(d)
+            if sym is not None and sym.kind == "param" and sym.arity == 0 and len(entry.dummies) > 1:
+                continue  # `(entr, j) in ROADS` with a param entr: AMPL's slice at entr's value
             if sym is not None:
                 self.error(f"dummy '{d}' hides the {KIND_WORDS[sym.kind]} of the same name",
                            word_span(entry.span, d), "rename the dummy")
