@@ -322,3 +322,28 @@ def test_unsupported_ampl_constructs_are_named(text, message):
     with pytest.raises(OptdslError) as err:
         _ = parse_model(text).ir
     assert message in err.value.message and err.value.span is not None
+
+
+def test_indexed_objective_and_objective_selection(tmp_path):
+    data = tmp_path / "steel.dat"
+    data.write_text("set I := a b; param c := a 1 b 5;\n")
+    text = 'set I; param c {I}; var x >= 1; minimize o {i in I}: c[i] * x;\n{select}data steel.dat;\n'
+    first = tmp_path / "first.mod"
+    first.write_text(text.replace("{select}", ""))
+    chosen = tmp_path / "chosen.mod"
+    chosen.write_text(text.replace("{select}", 'objective o["b"];\n'))
+    from optdsl.api.model import load
+
+    assert load(first).solve().objective == pytest.approx(1.0)  # AMPL: the first member
+    assert load(chosen).solve().objective == pytest.approx(5.0)
+
+
+def test_objective_selection_of_a_scalar_objective():
+    r = solve("var x >= 1, <= 3; minimize lo: x; maximize hi: x; objective hi;")
+    assert r.objective == pytest.approx(3.0)
+
+
+def test_within_in_conditions():
+    r = solve("""set I := 1..4; set D {i in I} := 1..i; set S := 1..2;
+var x {i in I: D[i] within S} >= 0, <= 1; maximize z: sum {i in I: D[i] within S} x[i] + (if S within I then 10);""")
+    assert r.objective == pytest.approx(2 + 10)  # D[1], D[2] lie within S

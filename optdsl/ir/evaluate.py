@@ -420,6 +420,8 @@ class Evaluator(FunctionCalls):
         return np.asarray(v).astype(bool)
 
     def _v_Compare(self, e: ast.Compare, grid: Grid) -> np.ndarray:
+        if e.op == "within":
+            return self._within(e, grid)
         a, b = self.value(e.left, grid), self.value(e.right, grid)
         if isinstance(a, Expr) or isinstance(b, Expr):
             raise ModelError("a comparison with variables is only allowed as a constraint", e.span)
@@ -468,6 +470,20 @@ class Evaluator(FunctionCalls):
                 codes.append(lab.lookup(np.broadcast_to(_labels(v), (grid.n,))))
         found = dom.locate(codes) >= 0
         return ~found if e.negated else found
+
+    def _within(self, e: ast.Compare, grid: Grid) -> np.ndarray:
+        """`A within B`: every member of A is in B; once per distinct value of the dummies used."""
+        used = [n for n in grid.dummies if n in self._names_in(e)]
+        if not used:
+            a, b = self.set_value(e.left, Grid.root()), self.set_value(e.right, Grid.root())
+            return np.full(grid.n, _subset(a, b))
+        keys = np.stack([grid.dummies[n].pos for n in used], axis=1)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        vals = np.empty(len(uniq), dtype=bool)
+        for g, key in enumerate(uniq):
+            one = Grid(1, {n: Dummy(grid.dummies[n].labels, np.array([key[t]])) for t, n in enumerate(used)})
+            vals[g] = _subset(self.set_value(e.left, one), self.set_value(e.right, one))
+        return vals[inverse.reshape(-1)]
 
     def _in_dependent_set(self, e: ast.InSet, grid: Grid) -> np.ndarray:
         """`u in m_pos[pl]` with `pl` a dummy: one set per distinct value of the dummies it uses,
@@ -612,3 +628,13 @@ class MissingParam(ModelError):
     def __init__(self, message: str, span: Any, name: str, pos: int) -> None:
         super().__init__(message, span)
         self.name, self.pos = name, pos
+
+
+def _subset(a: Domain, b: Domain) -> bool:
+    if a.n == 0:
+        return True
+    if a.dimen != b.dimen:
+        return False
+    cols = a.code_columns()
+    codes = [lb.map_from(la)[c] for la, lb, c in zip(a.dims, b.dims, cols)]
+    return bool(np.all(b.locate(codes) >= 0))

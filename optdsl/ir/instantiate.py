@@ -16,6 +16,7 @@ from optdsl.data.store import DataStore, ParamData
 from optdsl.errors import DataError, ModelError, Span, format_index
 from optdsl.ir.evaluate import Evaluator, MissingParam, _scalar
 from optdsl.ir.expr import Expr
+from optdsl.ir.functions import _labels
 from optdsl.ir.grid import Grid, domain_of
 from optdsl.ir.labels import Domain, Labels, label_array
 from optdsl.ir.model import ConBlock, ModelIR, ObjectiveIR, ParamValue, Structure, VarBlock
@@ -56,9 +57,15 @@ class _Builder:
         # then objectives and constraints.
         self._pass = 1
         self._after_solve = False
+        self._selected: ast.ObjectiveSelect | None = None
         self._statements(self.model.statements, None)
         self._pass = 2
         self._statements(self.model.statements, None)
+        if self._selected is not None:  # `objective NAME;` puts that objective first
+            name = self._selected.name
+            if not any(o.name == name for o in self.ir.objectives):
+                raise ModelError(f"'objective {name}' names no objective", self._selected.span)
+            self.ir.objectives.sort(key=lambda o: o.name != name)
         self.ir.sets = dict(self.ev.sets)
         self.ir.params = dict(self.ev.params)
         self.ir.evaluator = self.ev
@@ -366,9 +373,31 @@ class _Builder:
         return Expr.constant(np.asarray(self.ev.numeric(v), dtype=np.float64), n)
 
     def _s_Objective(self, d: ast.Objective, level: str | None) -> None:
-        expr = _compact(self._as_expr(self.ev.value(d.expr, Grid.root()), 1))
         sense = "min" if d.sense == "minimize" else "max"
+        if d.indexing is None:
+            expr = _compact(self._as_expr(self.ev.value(d.expr, Grid.root()), 1))
+            self.ir.objectives.append(ObjectiveIR(d.name, sense, expr, level or d.lower_block))
+            return
+        # AMPL's indexed objective: a family; the solve uses the member `objective NAME[...]`
+        # selects, else the first
+        grid, _, dom = self._grid(d.indexing)
+        if grid.n == 0:
+            raise ModelError(f"objective '{d.name}' is indexed over an empty set", d.span)
+        row = 0
+        sel = self._selected
+        if sel is not None and sel.name == d.name and sel.subs:
+            codes = [lab.lookup(np.atleast_1d(_labels(self.ev.label_value(x, Grid.root()))))
+                     for x, lab in zip(sel.subs, dom.dims)]
+            if len(sel.subs) != dom.dimen or int(dom.locate(codes)[0]) < 0:
+                raise ModelError(f"objective {d.name}[...] selects no member of '{d.name}'", sel.span)
+            row = int(dom.locate(codes)[0])
+        full = self._as_expr(self.ev.value(d.expr, grid), grid.n)
+        expr = _compact(full.gather(np.array([row])))
         self.ir.objectives.append(ObjectiveIR(d.name, sense, expr, level or d.lower_block))
+
+    def _s_ObjectiveSelect(self, d: ast.ObjectiveSelect, level: str | None) -> None:
+        if self._pass == 1:
+            self._selected = d
 
     def _s_ConstraintDecl(self, d: ast.ConstraintDecl, level: str | None) -> None:
         grid, names, dom = self._grid(d.indexing)

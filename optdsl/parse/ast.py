@@ -64,7 +64,7 @@ class UnOp(Expr):
 
 @dataclass(frozen=True)
 class Compare(Expr):
-    """op in < <= = != >= > (== is normalized to =, <> to !=)"""
+    """op in < <= = != >= > (== is normalized to =, <> to !=), or `within` between sets"""
 
     op: str
     left: Expr
@@ -364,6 +364,14 @@ class TableStmt(Stmt):
     columns: tuple[TableColumn, ...]
     set_name: str | None = None  # `S <-` populates set S from the key columns
     indexing: Indexing | None = None  # OUT tables: `{(i,j) in LINKS}`
+
+
+@dataclass(frozen=True)
+class ObjectiveSelect(Stmt):
+    """AMPL's `objective cost["a"];`: which objective (member) the solve uses."""
+
+    name: str
+    subs: tuple[Expr, ...] = ()
 
 
 @dataclass(frozen=True)

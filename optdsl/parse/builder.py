@@ -291,8 +291,14 @@ class AstBuilder(Transformer):
         if as_word is not None and as_word.value != "as":
             raise self.error(f"expected 'as', found '{as_word.value}'", as_word,
                              "write 'data \"X.csv\" as X;'")
-        return ast.DataFile(_unquote(c[1].value), self.name(as_name) if as_name else None,
-                            span=self.span_of(c))
+        path = _unquote(c[1].value) if c[1].type == "STRING" else c[1].value
+        return ast.DataFile(path, self.name(as_name) if as_name else None, span=self.span_of(c))
+
+    def objective_select(self, c: list) -> ast.ObjectiveSelect:
+        if c[0].value != "objective":
+            raise self.error(f"unknown statement '{c[0].value}'", c[0], did_you_mean(c[0].value, STATEMENT_WORDS)
+                             or "a statement starts with a keyword such as 'param' or 'subject to'")
+        return ast.ObjectiveSelect(self.name(c[1]), tuple(c[3] or ()), span=self.span_of(c))
 
     def end_stmt(self, c: list) -> ast.EndStmt:
         return ast.EndStmt(span=self.span_of(c))
@@ -381,6 +387,9 @@ class AstBuilder(Transformer):
 
     def in_set(self, c: list) -> ast.InSet:
         return ast.InSet(c[0], c[-1], negated=len(c) == 4, span=self.span_of(c))
+
+    def within_test(self, c: list) -> ast.Compare:
+        return ast.Compare("within", c[0], c[2], span=self.span_of(c))
 
     def set_op(self, c: list) -> ast.SetOp:
         return ast.SetOp(c[1].value, c[0], c[2], span=self.span_of(c))
