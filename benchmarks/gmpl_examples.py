@@ -19,7 +19,7 @@ from pathlib import Path
 
 DEFAULT = Path("/usr/share/doc/glpk-utils/examples")
 _GLP_OBJ = re.compile(r"^Objective:\s+\S+\s*=\s*([-+0-9.eE]+)", re.M)
-_OPT_OBJ = re.compile(r"^objective:\s+([-+0-9.eE]+|inf|-inf|nan)", re.M)
+_OPT_OBJ = re.compile(r"^objective:\s+([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$", re.M)
 
 
 def glpsol(model: Path, time_limit: float) -> tuple[str, float | None]:

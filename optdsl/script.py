@@ -91,6 +91,24 @@ class _Runner:
             for r in range(sub.n):
                 w.writerow([_s(c[r]) for c in cols])
 
+    def _whole_suffix(self, item: ast.Suffix) -> bool:
+        """`display x.val;` of an indexed variable or constraint: one line per member."""
+        name = item.base.name
+        dom = self.ev.vars[name].domain if name in self.ev.vars else None
+        post = self.ev.post
+        if dom is None and post is not None and name in post.constraints:
+            dom = post.constraints[name][0].domain
+        if dom is None:
+            return False
+        cols = dom.code_columns()
+        dummies = {f"_d{k}": Dummy(dom.dims[k], cols[k]) for k in range(dom.dimen)}
+        subs = tuple(ast.Ref(k) for k in dummies)
+        vals = self.values(ast.Suffix(ast.Ref(name, subs, span=item.span), item.suffix, span=item.span),
+                           Grid(dom.n, dummies, product=False))
+        for t, v in zip(dom.tuples(), vals):
+            self.out.write(f"{name}[{','.join(_s(z) for z in t)}].{item.suffix} = {_g(v)}\n")
+        return True
+
     def display(self, stmt: ast.DisplayStmt, grid: Grid) -> None:
         sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
         for item in stmt.items:
@@ -128,6 +146,8 @@ class _Runner:
                 else:
                     for t, v in zip(p.domain.tuples(), p.values):
                         self.out.write(f"{item.name}[{','.join(_s(z) for z in t)}] = {_s(v)}\n")
+                continue
+            if isinstance(item, ast.Suffix) and not item.base.subs and self._whole_suffix(item):
                 continue
             vals = self.values(item, sub)
             for r in range(sub.n):

@@ -347,3 +347,19 @@ def test_within_in_conditions():
     r = solve("""set I := 1..4; set D {i in I} := 1..i; set S := 1..2;
 var x {i in I: D[i] within S} >= 0, <= 1; maximize z: sum {i in I: D[i] within S} x[i] + (if S within I then 10);""")
     assert r.objective == pytest.approx(2 + 10)  # D[1], D[2] lie within S
+
+
+def test_var_initial_values_in_data_and_whole_suffix_display(capsys, tmp_path):
+    from optdsl.api.model import parse_model as pm
+    from optdsl.cli import main
+
+    text = """set I; var x {I} >= -5, <= 5; minimize o: sum {i in I} x[i]; s.t. c {i in I}: x[i] >= -1;
+solve; display x.init, x.val, c.dual;
+data; set I := a b; var x := a 2 b 3; end;
+"""
+    assert list(pm(text).ir.var("x").init) == [2.0, 3.0]
+    path = tmp_path / "v.mod"
+    path.write_text(text)
+    assert main(["solve", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "x[a].init = 2\nx[b].init = 3\nx[a].val = -1\nx[b].val = -1\nc[a].dual = 1\nc[b].dual = 1\n" in out

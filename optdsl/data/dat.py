@@ -69,6 +69,9 @@ class Reader:
                 self.set_statement()
             elif word == "param":
                 param_statement(self)
+            elif word == "var" and t.i + 1 < len(t.texts) and getattr(
+                    self.schema.get(t.texts[t.i + 1]), "kind", None) == "var":
+                param_statement(self, "var")  # AMPL's initial values in the data
             elif word == "data":
                 t.i += 1
                 t.expect(";", "after 'data'")

@@ -43,7 +43,8 @@ class _Entries:
         self.toks.append(toks)
 
 
-def param_statement(r: Reader) -> None:
+def param_statement(r: Reader, kind: str = "param") -> None:
+    """`param NAME ... ;`, or AMPL's `var NAME := ...;` (initial values, read the same way)."""
     t = r.t
     t.i += 1
     default_i = None
@@ -55,8 +56,8 @@ def param_statement(r: Reader) -> None:
     if t.at(":"):
         _block(r, default_i)
         return
-    name, decl, name_i = r.name("param")
-    what = f"param '{name}'"
+    name, decl, name_i = r.name(kind)
+    what = f"{kind} '{name}'"
     if t.text() == "default" and t.kind() == WORD:
         t.i += 1
         default_i = _value_token(r, f"after 'default' for {what}")

@@ -8,6 +8,7 @@ whole arrays.
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -361,6 +362,11 @@ class _Builder:
         if d.kind == "binary":
             lower, upper = np.maximum(lower, 0.0), np.minimum(upper, 1.0)
         init = data(d.init, 0.0) if d.init is not None else None
+        given = self.data.params.get(d.name)
+        if given is not None:  # AMPL's `var x := ...;` in the data: initial values, over `:=`
+            values, have = np.full(n, np.nan), np.zeros(n, dtype=bool)
+            self._bind_param(SimpleNamespace(name=d.name, kind=None), given, dom, values, have)
+            init = np.where(have, values, init if init is not None else 0.0)
         block = VarBlock(d.name, dom, self.offset, n, lower, upper, integer, init, level or d.lower_block)
         self.offset += n
         self.ir.variables.append(block)

@@ -457,7 +457,7 @@ class Checker:
         elif not env.script:
             self.error(f"'{name}.{n.suffix}' has a value only after a solve", n.span,
                        "use it in display, printf or a param declared after 'solve;'")
-        elif len(n.base.subs) != sym.arity and name not in self._duplicated:
+        elif len(n.base.subs) != sym.arity and name not in self._duplicated and not (env.whole and not n.base.subs):
             self.error(subscript_message(sym, len(n.base.subs)), n.base.span, declared_over(sym))
         return NUM
 

@@ -86,6 +86,8 @@ class ModelInfo:
                 out[s.name] = Declared("set", s.dimen, s.index_set_names, subscripts=s.arity)
             elif s.kind == "param":
                 out[s.name] = Declared("param", s.arity, s.index_set_names, s.symbolic)
+            elif s.kind == "var":  # AMPL's `var x := ...;` in the data gives initial values
+                out[s.name] = Declared("var", s.arity, s.index_set_names)
         return out
 
 
