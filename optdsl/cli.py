@@ -97,13 +97,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace):
-    from optdsl.api.model import load
+    """The model through the front door the Python API shares (optdsl.frontdoor)."""
+    from optdsl import frontdoor
+    from optdsl.api.model import Model
 
     path = Path(_model_path(args))
     if not path.exists():
         raise OptdslError(f"no such file: {args.model}")
     data = list(args.data_files or []) + list(args.data or [])
-    return load(path, data=data or None, seed=getattr(args, "seed", None))
+    return Model.from_loaded(frontdoor.load(path, data=data or None, seed=getattr(args, "seed", None)))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

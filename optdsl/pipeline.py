@@ -7,44 +7,14 @@ unless the chosen backend needs them.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from optdsl import backends
 from optdsl.backends import SolveOptions
-from optdsl.data.store import DataStore
 from optdsl.errors import SolverError
 from optdsl.ir.model import ModelIR
 from optdsl.lower import chain
-from optdsl.parse import ast
 from optdsl.results import Result
-
-
-def gather_data(model: ast.Model, schema: dict, base_dir: Path, extra: list[str | Path] = ()) -> DataStore:
-    """Data of inline sections, `data "file";` statements (relative to the model) and extra files,
-    in that order."""
-    from optdsl.data import load_data_file
-    from optdsl.data.dat import parse_dat
-
-    store = DataStore()
-    for s in model.statements:
-        if isinstance(s, ast.DataSection):
-            line = s.span.line if s.span else 1
-            col = s.span.col if s.span else 1
-            store.merge(parse_dat(s.text, model.file, schema, line_offset=line - 1, col_offset=col - 1))
-        elif isinstance(s, ast.DataFile):
-            path = Path(s.path)
-            if not path.is_absolute():
-                path = base_dir / path
-            store.merge(load_data_file(path, schema, as_name=s.as_name))
-        elif isinstance(s, ast.TableStmt) and s.direction.upper() == "IN":
-            from optdsl.data.tables import read_table
-
-            store.merge(read_table(s, base_dir, schema))
-    for f in extra:
-        store.merge(load_data_file(Path(f), schema))
-    return store
-
 
 # `option NAME VALUE;` names optdsl reads; others (AMPL's cplex_options, solver_msg, ...) are ignored.
 MODEL_OPTIONS = frozenset({"solver", "time_limit", "seed", "threads", "mip_gap", "device", "nlp_executor"})

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from optdsl.lower.forms import Block, Layout
+from optdsl.layout import Block, Layout
 
 
 class TerminationStatus(str, Enum):

@@ -6,20 +6,19 @@ model file is executed.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from optdsl.errors import ModelError
 from optdsl.eval.numpy_eval import expr_value
 from optdsl.ir.expr import Expr
 from optdsl.ir.grid import Dummy, Grid
+from optdsl.ir.printf import format_g as _g
+from optdsl.ir.printf import format_printf
+from optdsl.ir.printf import format_scalar as _s
 from optdsl.parse import ast
 from optdsl.results import Result
-
-_SPEC = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?([diouxXeEfFgGsc%])")
 
 
 def run_script(model: Any, result: Result, out: TextIO) -> None:
@@ -157,35 +156,6 @@ class _Runner:
 
 def _expr_name(e: ast.Expr) -> str:
     return e.name if isinstance(e, ast.Ref) else "value"
-
-
-def _g(v: float) -> str:
-    return f"{float(v):.6g}"
-
-
-def _s(v: Any) -> str:
-    if isinstance(v, (float, np.floating)):
-        return _g(v) if not float(v).is_integer() else str(int(v))
-    return str(v)
-
-
-def format_printf(fmt: str, args: list[Any], span: Any) -> str:
-    fmt = fmt.encode("utf-8").decode("unicode_escape") if "\\" in fmt else fmt
-    conv: list[Any] = []
-    specs = [m.group(1) for m in _SPEC.finditer(fmt) if m.group(1) != "%"]
-    if len(specs) != len(args):
-        raise ModelError(f"printf format has {len(specs)} conversion(s) but {len(args)} argument(s)", span)
-    for spec, a in zip(specs, args):
-        if spec in "diouxXc":
-            conv.append(int(round(float(a))) if not isinstance(a, str) else a)
-        elif spec == "s":
-            conv.append(_s(a))
-        else:
-            conv.append(float(a))
-    try:
-        return fmt % tuple(conv)
-    except (TypeError, ValueError) as err:
-        raise ModelError(f"printf: {err}", span) from None
 
 
 class PostSolve:

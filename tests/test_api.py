@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import optdsl as od
-from optdsl.api.pydata import data_from_python, param_data
+from optdsl.data.pydata import data_from_python, param_data
 from optdsl.data.store import Declared
 from optdsl.errors import DataError, ModelError
 from optdsl.parse import ast

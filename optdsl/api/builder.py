@@ -48,7 +48,7 @@ from optdsl.api.expr import (
 )
 from optdsl.api.names import RESERVED, component_names, resolve
 from optdsl.api.opt_text import is_identifier
-from optdsl.api.pydata import param_data, set_data
+from optdsl.data.pydata import param_data, set_data
 from optdsl.data.store import DataStore, Declared
 from optdsl.errors import DataError, ModelError
 from optdsl.parse import ast
@@ -99,7 +99,7 @@ class ModelBuilder:
               lb: Any = None, ub: Any = None, gt: Any = None, lt: Any = None,
               within: Any = None) -> ParamHandle:
         """A param. `index`: a set, a tuple of sets, a range or od.each(...); omitted for a scalar.
-        `data`: numbers, arrays, dicts, pandas objects (see optdsl.api.pydata) -- or a model
+        `data`: numbers, arrays, dicts, pandas objects (see optdsl.data.pydata) -- or a model
         expression / a function of the dummies, which becomes the declaration's `:= expr`.
         `m.param("f", 90)` is the scalar param f with value 90. Checks on the data: `lb`/`ub`
         (>=, <=), `gt`/`lt` (strict > and <), `within` (a set, a range, or a list of values)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from optdsl import frontdoor
 from optdsl.api.builder import ModelBuilder
 from optdsl.data.store import DataStore
 from optdsl.ir.model import ModelIR
@@ -25,6 +26,13 @@ class Model(ModelBuilder):
         self._base_dir = _base_dir or Path.cwd()
         self._ir: ModelIR | None = None
         self.seed: int | None = None
+
+    @classmethod
+    def from_loaded(cls, loaded: frontdoor.LoadedModel) -> Model:
+        """The Model of a checked model with its data, as the front door reads it."""
+        m = cls(loaded.name, _ast=loaded.tree, _data=loaded.data, _base_dir=loaded.base_dir)
+        m.seed = loaded.seed
+        return m
 
     # ------------------------------------------------------------------ IR
     @property
@@ -106,45 +114,9 @@ def load(path: str | Path, data: Any = None, seed: int | None = None) -> Model:
     `data` may be a file path, a list of paths, or Python data: a dict mapping set names to lists
     and param names to scalars, dicts, numpy arrays or pandas objects.
     """
-    from optdsl.parse.parser import parse_file
-    from optdsl.parse.resolve import check_model
-    from optdsl.pipeline import gather_data
-
-    path = Path(path)
-    tree = parse_file(path)
-    info = check_model(tree)
-    files: list[str | Path] = []
-    py_data: dict[str, Any] | None = None
-    if isinstance(data, (str, Path)):
-        files = [data]
-    elif isinstance(data, (list, tuple)):
-        files = list(data)
-    elif isinstance(data, dict):
-        py_data = data
-    store = gather_data(tree, info.schema(), path.parent, files)
-    if py_data:
-        from optdsl.api.pydata import data_from_python
-
-        store.merge(data_from_python(py_data, info.schema()))
-    m = Model(path.stem, _ast=tree, _data=store, _base_dir=path.parent)
-    m.seed = seed
-    return m
+    return Model.from_loaded(frontdoor.load(path, data, seed))
 
 
 def parse_model(text: str, data: Any = None, name: str = "model.opt", seed: int | None = None) -> Model:
     """A model from `.opt` text (inline data sections included)."""
-    from optdsl.parse.parser import parse
-    from optdsl.parse.resolve import check_model
-    from optdsl.pipeline import gather_data
-
-    tree = parse(text, name)
-    info = check_model(tree)
-    files = [data] if isinstance(data, (str, Path)) else list(data) if isinstance(data, (list, tuple)) else []
-    store = gather_data(tree, info.schema(), Path.cwd(), files)
-    if isinstance(data, dict):
-        from optdsl.api.pydata import data_from_python
-
-        store.merge(data_from_python(data, info.schema()))
-    m = Model(Path(name).stem, _ast=tree, _data=store)
-    m.seed = seed
-    return m
+    return Model.from_loaded(frontdoor.parse_model(text, data, name, seed))

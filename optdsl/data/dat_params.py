@@ -9,7 +9,7 @@ import numpy as np
 
 from optdsl.errors import DataError, format_index
 
-from .dat import RUN_STOPS, STAR, Reader, check_unique_members, no_repeats, table_header
+from .dat_reader import RUN_STOPS, STAR, Reader, check_unique_members, no_repeats, table_header
 from .dat_tokens import (
     DOT,
     END,

@@ -16,6 +16,20 @@ NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
+def as_label(v: Any) -> Any:
+    """Canonical scalar label: integral numbers become int, numpy scalars Python scalars."""
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return int(f) if f.is_integer() else f
+    if isinstance(v, np.str_):
+        return str(v)
+    return v
+
+
 def number_label(text: str) -> int | float:
     """A numeric label from its text: integral values become `int` so that 3, 3.0 and 3e0 agree."""
     if _INTEGER.fullmatch(text):  # exact, even past 2**53

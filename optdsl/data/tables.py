@@ -9,45 +9,41 @@ OUT: `table T OUT "CSV" "flows.csv": {(i, j) in LINKS} i ~ FROM, j ~ TO, x[i, j]
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from optdsl.data.csv_data import load_csv_table
+from optdsl.data.labels import as_label
 from optdsl.data.store import DataStore, Declared, ParamData, SetData
-from optdsl.errors import DataError, did_you_mean
-from optdsl.ir.labels import _as_label
-from optdsl.parse import ast
+from optdsl.errors import DataError, Span, did_you_mean
 
 
-def read_table(stmt: ast.TableStmt, base_dir: Path, schema: Mapping[str, Declared]) -> DataStore:
-    if stmt.driver.upper() != "CSV":
-        raise DataError(f"table '{stmt.name}': only the \"CSV\" driver is supported, not \"{stmt.driver}\"",
-                        stmt.span)
-    path = Path(stmt.path)
-    if not path.is_absolute():
-        path = base_dir / path
-    header, columns = load_csv_table(path)
-    by_name = {h.strip(): c for h, c in zip(header, columns)}
+def read_table(name: str, driver: str, path: Path, keys: Sequence[str], set_name: str | None,
+               columns: Sequence[tuple[str, str, Span | None]], schema: Mapping[str, Declared],
+               origin: Span | None = None) -> DataStore:
+    """Read an IN table: `keys` name the key columns, `set_name` the set they fill (or None), and
+    each of `columns` is (param, column name, span of its mapping). The statement itself is read
+    from the model by optdsl.frontdoor."""
+    if driver.upper() != "CSV":
+        raise DataError(f"table '{name}': only the \"CSV\" driver is supported, not \"{driver}\"", origin)
+    header, table = load_csv_table(path)
+    by_name = {h.strip(): c for h, c in zip(header, table)}
 
-    def column(name: str):
-        if name not in by_name:
-            raise DataError(f"table '{stmt.name}': {path} has no column '{name}' (columns: {', '.join(header)})",
-                            stmt.span, hint=did_you_mean(name, by_name))
-        return by_name[name]
+    def column(col: str):
+        if col not in by_name:
+            raise DataError(f"table '{name}': {path} has no column '{col}' (columns: {', '.join(header)})",
+                            origin, hint=did_you_mean(col, by_name))
+        return by_name[col]
 
-    keys = [column(k) for k in stmt.keys]
+    key_cols = [column(k) for k in keys]
     store = DataStore()
-    if stmt.set_name:
-        members = [tuple(_as_label(v) for v in row) for row in zip(*keys)] if len(keys) > 1 else \
-            [_as_label(v) for v in keys[0]]
-        store.add_set(SetData(stmt.set_name, members, stmt.span))
-    for col in stmt.columns:
-        if not isinstance(col.expr, ast.Ref) or col.expr.subs:
-            raise DataError(f"table '{stmt.name}': an IN table column must name a param", col.span)
-        name = col.expr.name
-        if name not in schema or schema[name].kind != "param":
-            raise DataError(f"table '{stmt.name}': '{name}' is not a param of the model", col.span,
-                            hint=did_you_mean(name, [k for k, d in schema.items() if d.kind == "param"]))
-        values = column(col.column or name)
-        store.add_param(ParamData(name, keys=list(keys), values=values, origin=stmt.span))
+    if set_name:
+        members = [tuple(as_label(v) for v in row) for row in zip(*key_cols)] if len(key_cols) > 1 else \
+            [as_label(v) for v in key_cols[0]]
+        store.add_set(SetData(set_name, members, origin))
+    for param, col, span in columns:
+        if param not in schema or schema[param].kind != "param":
+            raise DataError(f"table '{name}': '{param}' is not a param of the model", span,
+                            hint=did_you_mean(param, [k for k, d in schema.items() if d.kind == "param"]))
+        store.add_param(ParamData(param, keys=list(key_cols), values=column(col), origin=origin))
     return store

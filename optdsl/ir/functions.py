@@ -13,6 +13,7 @@ from optdsl.errors import ModelError
 from optdsl.ir.expr import Expr, apply_numpy
 from optdsl.ir.grid import Dummy, Grid
 from optdsl.ir.labels import Domain, label_array
+from optdsl.ir.printf import format_printf
 from optdsl.parse import ast
 
 SET_FUNCS = {"card", "ord", "ord0", "first", "last", "next", "prev", "member"}
@@ -153,8 +154,6 @@ class FunctionCalls:
             if f == "ichar":
                 return np.array([float(ord(str(v)[0])) if str(v) else 0.0 for v in args[0]])
             if f == "sprintf":
-                from optdsl.script import format_printf
-
                 return np.array([format_printf(str(fmt), list(rest), e.span)
                                  for fmt, *rest in zip(*[np.broadcast_to(a, (grid.n,)) for a in args])],
                                 dtype=object)

@@ -13,21 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from optdsl.data.labels import as_label as _as_label
+
 _BIG = 100_000  # above this many labels, factorize with pandas when it is installed
-
-
-def _as_label(v: Any) -> Any:
-    """Canonical scalar label: integral numbers become int, numpy scalars Python scalars."""
-    if isinstance(v, (bool, np.bool_)):
-        return int(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return int(f) if f.is_integer() else f
-    if isinstance(v, np.str_):
-        return str(v)
-    return v
 
 
 def label_array(values: Sequence[Any] | np.ndarray) -> np.ndarray:

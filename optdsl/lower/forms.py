@@ -9,41 +9,16 @@ NLPForm  minimize f(x)  s.t.  con_lower <= c(x) <= con_upper,  col_lower <= x <=
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from optdsl.layout import Block, Layout  # re-exported: the result-mapping types live beside the results
 
-@dataclass
-class Block:
-    """A named component laid out on contiguous flat positions [start, start + size).
-
-    `keys` gives the index tuple of each position, in order (empty tuple list for a scalar);
-    it is a callable so that huge models build the labels only when a result is printed.
-    """
-
-    name: str
-    start: int
-    size: int
-    keys: Callable[[], Sequence[tuple]] | None = None
-    scalar: bool = False
-
-    def index_tuples(self) -> Sequence[tuple]:
-        if self.scalar or self.keys is None:
-            return [()] * self.size
-        return self.keys()
-
-
-@dataclass
-class Layout:
-    """Where each variable and constraint component lives in the flat vectors of a form."""
-
-    variables: list[Block] = field(default_factory=list)
-    constraints: list[Block] = field(default_factory=list)
-    objective_name: str = "objective"
+__all__ = ["Block", "Layout", "LPForm", "NLPForm"]
 
 
 @dataclass

@@ -75,6 +75,8 @@ class AstBuilder(Transformer):
     def __init__(self) -> None:
         super().__init__(visit_tokens=False)
         self.source = Source()
+        # The grammar's DATA_SECTION regex; the parser that owns this builder sets it once built.
+        self.data_regex = ""
 
     # ------------------------------------------------------------------------------ helpers
     def __default__(self, data: str, children: list, meta: Any) -> Any:
@@ -277,7 +279,7 @@ class AstBuilder(Transformer):
         tok: Token = c[0]
         raw = tok.value
         begin = raw.index(";") + 1
-        end = _data_split().fullmatch(raw)
+        end = _data_split(self.data_regex).fullmatch(raw)
         text = raw[begin : end.start("end") if end and end.group("end") else len(raw)]
         before = raw[:begin]
         line = tok.line + before.count("\n")
@@ -471,22 +473,20 @@ class AstBuilder(Transformer):
 
 
 # ------------------------------------------------------------------------------ utilities
-_SPLIT: list[re.Pattern[str]] = []
+_SPLIT: dict[str, re.Pattern[str]] = {}
 
 
-def _data_split() -> re.Pattern[str]:
-    """The grammar's DATA_SECTION regex with its closing `end;` captured as group 'end'.
+def _data_split(pattern: str) -> re.Pattern[str]:
+    """The grammar's DATA_SECTION regex `pattern` with its closing `end;` captured as group 'end'.
 
     Only an `end;` that starts a data statement closes the section (`set S := weekend;` at the
     end of the file does not), so we reuse the grammar's own pattern rather than guess.
     """
-    if not _SPLIT:
-        from optdsl.parse.parser import data_section_regex
-
-        pattern, tail = data_section_regex(), r"(?:end\s*;)?"
+    if pattern not in _SPLIT:
+        tail = r"(?:end\s*;)?"
         assert pattern.endswith(tail), "DATA_SECTION must end with an optional `end;`"
-        _SPLIT.append(re.compile(pattern[: -len(tail)] + r"(?P<end>end\s*;)?"))
-    return _SPLIT[0]
+        _SPLIT[pattern] = re.compile(pattern[: -len(tail)] + r"(?P<end>end\s*;)?")
+    return _SPLIT[pattern]
 
 
 def _dummies(item: ast.Expr) -> tuple[str, ...] | None:

@@ -85,10 +85,11 @@ _BRACKET_SCAN = (r"""#[^\n]*|/\*(?:[^*]|\*(?!/))*\*/|"(?:[^"\n]|"")*"|'(?:[^'\n]
                  r"""|\b(?:{data})|([][(){}])""")
 
 
-def syntax_error(exc: UnexpectedInput, text: str, file: str) -> ModelSyntaxError:
-    """The ModelSyntaxError for a lark error raised while parsing `text`."""
+def syntax_error(exc: UnexpectedInput, text: str, file: str, data_regex: str) -> ModelSyntaxError:
+    """The ModelSyntaxError for a lark error raised while parsing `text`; `data_regex` is the
+    grammar's DATA_SECTION pattern (inline data are skipped when looking for brackets)."""
     lines = text.splitlines() or [""]
-    at = _Where(file, text, lines)
+    at = _Where(file, text, lines, data_regex)
     if isinstance(exc, UnexpectedCharacters):
         return _bad_character(exc, at)
     if isinstance(exc, UnexpectedToken):
@@ -97,8 +98,8 @@ def syntax_error(exc: UnexpectedInput, text: str, file: str) -> ModelSyntaxError
 
 
 class _Where:
-    def __init__(self, file: str, text: str, lines: list[str]) -> None:
-        self.file, self.text, self.lines = file, text, lines
+    def __init__(self, file: str, text: str, lines: list[str], data_regex: str) -> None:
+        self.file, self.text, self.lines, self.data_regex = file, text, lines, data_regex
 
     def span(self, line: int, col: int, width: int = 1) -> Span:
         return Span(self.file, line, col, line, col + width, self.text)
@@ -194,7 +195,7 @@ def _bad_token(exc: UnexpectedToken, at: _Where) -> ModelSyntaxError:
     if hint is None and head is not None and head.type in ("SUBJECT_TO", "ST") and len(stmt) == 1:
         hint = f"a constraint needs a name: '{head.value} NAME: CONSTRAINT;'"
     if hint is None:
-        open_ = _open_brackets(at.text, pos)
+        open_ = _open_brackets(at, pos)
         if open_ and _CLOSER_TERM[open_[-1][0]] in accepts:
             line, col = at.offset_to(open_[-1][1])
             hint = f"the '{open_[-1][0]}' at line {line}, column {col} is not closed"
@@ -223,7 +224,7 @@ def _unsupported(tok: Token, stack: list, text: str):
 def _bracket_error(tok: Token, pos: int, at: _Where, is_end: bool) -> ModelSyntaxError | None:
     """Unmatched closers, and openers left open at a `;` or at the end of the file."""
     if tok.type in ("RPAR", "RSQB", "RBRACE") or is_end or tok.type == "SEMI":
-        open_ = _open_brackets(at.text, pos)
+        open_ = _open_brackets(at, pos)
     else:
         return None
     if tok.type in ("RPAR", "RSQB", "RBRACE"):
@@ -248,10 +249,9 @@ def _bracket_error(tok: Token, pos: int, at: _Where, is_end: bool) -> ModelSynta
                             f"add '{_CLOSE[char]}' before {before}")
 
 
-def _open_brackets(text: str, upto: int) -> list[tuple[str, int]]:
-    from optdsl.parse.parser import data_section_regex
-
-    scan = re.compile(_BRACKET_SCAN.replace("{data}", data_section_regex()))
+def _open_brackets(at: _Where, upto: int) -> list[tuple[str, int]]:
+    text = at.text
+    scan = re.compile(_BRACKET_SCAN.replace("{data}", at.data_regex))
     stack: list[tuple[str, int]] = []
     for m in scan.finditer(text, 0, upto):
         ch = m.group(1)

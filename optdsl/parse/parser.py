@@ -40,7 +40,7 @@ def parse(text: str, file: str = "<model>") -> ast.Model:
         try:
             return parser.parse(text, on_error=_statement_word_as_name)
         except UnexpectedInput as exc:
-            err = syntax_error(exc, text, file)
+            err = syntax_error(exc, text, file, builder.data_regex)
         finally:
             builder.source = Source()
     raise err
@@ -103,7 +103,7 @@ def grammar_text() -> str:
 
 def data_section_regex() -> str:
     """The regex of an inline `data; ... end;` section (the grammar's DATA_SECTION terminal)."""
-    return _parser()[0].get_terminal("DATA_SECTION").pattern.to_regexp()
+    return _parser()[1].data_regex
 
 
 def _parser() -> tuple[Any, Any]:
@@ -112,7 +112,9 @@ def _parser() -> tuple[Any, Any]:
         from optdsl.parse.builder import AstBuilder
 
         builder = AstBuilder()
-        _state["parser"] = (_build(builder), builder)
+        parser = _build(builder)
+        builder.data_regex = parser.get_terminal("DATA_SECTION").pattern.to_regexp()
+        _state["parser"] = (parser, builder)
     return _state["parser"]
 
 

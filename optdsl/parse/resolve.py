@@ -16,8 +16,7 @@ All errors are collected in one pass; one error is raised as itself, several as 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from optdsl.errors import ModelError, Span, did_you_mean
 from optdsl.parse import ast
@@ -28,11 +27,19 @@ from optdsl.parse.checks import (
     NUM,
     SET,
     STR,
-    check_call,
-    check_lower_block,
-    check_table,
+    StatementChecks,
 )
-from optdsl.parse.symbols import KIND_WORDS, ModelErrors, ModelInfo, Symbol, indexing_width, set_dimen, sets_as_indexing
+from optdsl.parse.symbols import (
+    KIND_WORDS,
+    Env,
+    ModelErrors,
+    ModelInfo,
+    Symbol,
+    indexing_width,
+    set_dimen,
+    sets_as_indexing,
+)
+from optdsl.parse.wording import declared_over, describe, name_span, source_of, subscript_message, word_span
 
 CONSTANTS = {"Infinity": NUM}
 MAX_ERRORS = 50
@@ -67,19 +74,7 @@ def check_model(model: ast.Model) -> ModelInfo:
 _LATE = (ast.ParamDecl, ast.SetDecl, ast.CheckStmt)
 
 
-@dataclass(frozen=True)
-class Env:
-    """What an expression sees: bound dummies, whether it is data-only, where it stands."""
-
-    dummies: dict[str, Span | None]
-    data: str | None = None  # a DATA_PLACES key where variables may not appear
-    order: int = 0  # the statement's position, for declare-before-use
-    block: str | None = None  # the enclosing `lower` block
-    script: bool = False  # display/printf/for/OUT tables run after a solve: anything may be named
-    whole: bool = False  # this node may name an indexed component without subscripts
-
-
-class Checker:
+class Checker(StatementChecks):
     def __init__(self, model: ast.Model) -> None:
         self.info = ModelInfo(model)
         self.symbols = self.info.symbols
@@ -186,7 +181,7 @@ class Checker:
             inner = self.bind(st.indexing, replace(env, data="check"))
             self.expr(st.condition, inner)
         elif isinstance(st, ast.LowerBlock):
-            check_lower_block(self, st)
+            self.check_lower_block(st)
             for inner_st in st.body:
                 self.statement(inner_st, replace(env, order=self._order[id(inner_st)]))
         elif isinstance(st, ast.OptionStmt):
@@ -211,7 +206,7 @@ class Checker:
             for inner_st in st.body:
                 self.statement(inner_st, inner)
         elif isinstance(st, ast.TableStmt):
-            check_table(self, st, env)
+            self.check_table(st, env)
 
     def relation(self, rel: ast.Relation, env: Env) -> None:
         if rel.op == "call":
@@ -397,7 +392,7 @@ class Checker:
                     self.error(f"'{n.op}' needs sets, not {describe(part, self.symbols)}", part.span)
             return SET
         if isinstance(n, ast.Call):
-            return check_call(self, n, env, kinds)
+            return self.check_call(n, env, kinds)
         if isinstance(n, ast.Suffix):
             return self.suffix(n, env)
         if isinstance(n, ast.Subscript):
@@ -503,59 +498,3 @@ class Checker:
         if kind == "set":
             return SET
         return STR if sym.symbolic else NUM
-
-
-# ------------------------------------------------------------------------------ wording
-def subscript_message(sym: Symbol, got: int) -> str:
-    if sym.arity == 0:
-        return f"'{sym.name}' is not indexed and takes no subscripts, got {got}"
-    plural = "s" if sym.arity != 1 else ""
-    return f"'{sym.name}' takes {sym.arity} subscript{plural}, got {got}"
-
-
-def declared_over(sym: Symbol) -> str | None:
-    ix = sym.indexing
-    if ix is None or ix.span is None:
-        return None
-    return f"'{sym.name}' is indexed over {source_of(ix.span)}"
-
-
-def describe(e: ast.Expr, symbols: dict[str, Symbol]) -> str:
-    """A short phrase naming an expression in a message: "set 'I'", "the string \"a\"", ..."""
-    if isinstance(e, ast.Ref):
-        sym = symbols.get(e.name)
-        if sym is not None:
-            word = "symbolic param" if sym.symbolic else KIND_WORDS[sym.kind]
-            return f"{word} '{e.name}'"
-        return f"'{e.name}'"
-    if isinstance(e, ast.Str):
-        return f'the string "{e.value}"'
-    if isinstance(e, ast.Num):
-        return f"the number {e.value}"
-    if e.span is not None and (text := source_of(e.span)) and len(text) <= 40:
-        return f"'{text}'"
-    return "this expression"
-
-
-def source_of(span: Span) -> str:
-    """The source text a single-line span covers (or '...' when it is not available)."""
-    line = span.source_line()
-    if line is None or span.end_line != span.line or span.end_col is None:
-        return "..."
-    return line[span.col - 1 : span.end_col - 1]
-
-
-def name_span(node: ast.Node, name: str) -> Span | None:
-    """The span of `name` where it first appears in `node` (a declaration or a reference)."""
-    return word_span(node.span, name)
-
-
-def word_span(span: Span | None, word: str) -> Span | None:
-    if span is None:
-        return None
-    line = span.source_line()
-    if line is not None:
-        m = re.compile(rf"(?<![\w.]){re.escape(word)}(?!\w)").search(line, span.col - 1)
-        if m is not None:
-            return replace(span, col=m.start() + 1, end_line=span.line, end_col=m.end() + 1)
-    return span

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from optdsl.data.store import Declared
-from optdsl.errors import ModelError
+from optdsl.errors import ModelError, Span
 from optdsl.parse import ast
 
 KIND_WORDS = {
@@ -163,3 +163,15 @@ def indexing_width(ix: ast.Indexing | None, symbols: dict[str, Symbol]) -> int |
             return None
         total += w
     return total
+
+
+@dataclass(frozen=True)
+class Env:
+    """What an expression sees: bound dummies, whether it is data-only, where it stands."""
+
+    dummies: dict[str, Span | None]
+    data: str | None = None  # a DATA_PLACES key where variables may not appear
+    order: int = 0  # the statement's position, for declare-before-use
+    block: str | None = None  # the enclosing `lower` block
+    script: bool = False  # display/printf/for/OUT tables run after a solve: anything may be named
+    whole: bool = False  # this node may name an indexed component without subscripts

@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from optdsl.data.labels import as_label as _label
 from optdsl.data.labels import label_column, lookup, normalize_column
 from optdsl.data.store import DataStore, Declared, ParamData, SetData
 from optdsl.errors import DataError
-from optdsl.ir.labels import _as_label as _label
 
 
 def data_from_python(data: Mapping[str, Any], schema: Mapping[str, Declared]) -> DataStore:
