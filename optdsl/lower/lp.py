@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from optdsl.errors import SolverError
 from optdsl.ir.model import ModelIR
-from optdsl.lower.forms import Block, Layout, LPForm
+from optdsl.layout import Block, Layout
+from optdsl.lower.forms import LPForm
 
 
 def layout_of(ir: ModelIR) -> Layout:
     lay = Layout()
     for v in ir.variables:
-        lay.variables.append(Block(v.name, v.start, v.size, v.domain.tuples if v.domain else None, v.scalar))
+        lay.variables.append(_block(v.name, v.start, v.size, v.domain, v.scalar))
     row = 0
     for c in ir.constraints:
         n = c.expr.n
-        lay.constraints.append(Block(c.name, row, n, c.domain.tuples if c.domain else None, c.scalar))
+        lay.constraints.append(_block(c.name, row, n, c.domain, c.scalar))
         row += n
     if ir.objective is not None:
         lay.objective_name = ir.objective.name
     return lay
+
+
+def _block(name: str, start: int, size: int, domain: Any, scalar: bool) -> Block:
+    """A layout block whose labels come from the component's Domain (tuples and label columns)."""
+    if domain is None:
+        return Block(name, start, size, None, scalar)
+    return Block(name, start, size, domain.tuples, scalar, columns=domain.label_columns,
+                 index_names=tuple(domain.names))
 
 
 def to_lpform(ir: ModelIR) -> LPForm:
