@@ -5,7 +5,8 @@ call `load` / `parse_model` here, so a model read either way has the same declar
 same data, in the same order: inline data sections, `data "file";` statements and IN tables
 (paths relative to the model file), then extra data files, then Python data.
 
-This module sits below the API and the pipeline (it imports parse and data only), so neither
+Loaders of file kinds a model does not use are imported on first use (start-up time). This
+module sits below the API and the pipeline (it imports parse and data only), so neither
 door reaches back into the other.
 """
 
@@ -16,11 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optdsl.data import load_data_file
 from optdsl.data.dat import parse_dat
-from optdsl.data.pydata import data_from_python
+from optdsl.data.files import load_data_file
 from optdsl.data.store import DataStore, Declared
-from optdsl.data.tables import read_table
 from optdsl.errors import DataError
 from optdsl.parse import ast
 from optdsl.parse.parser import parse, parse_file
@@ -90,6 +89,8 @@ def _checked(tree: ast.Model, name: str, base_dir: Path, data: Any, seed: int | 
     schema = info.schema()
     store = gather_data(tree, schema, base_dir, files)
     if py_data:
+        from optdsl.data.pydata import data_from_python  # loaded when Python data are given
+
         store.merge(data_from_python(py_data, schema))
     return LoadedModel(name, tree, store, base_dir, seed)
 
@@ -101,6 +102,8 @@ def _under(base_dir: Path, path: str) -> Path:
 
 def _in_table(stmt: ast.TableStmt, base_dir: Path, schema: Mapping[str, Declared]) -> DataStore:
     """An IN table statement as the plain arguments of optdsl.data.tables.read_table."""
+    from optdsl.data.tables import read_table  # the CSV reader loads with the first table
+
     columns = []
     for col in stmt.columns:
         if not isinstance(col.expr, ast.Ref) or col.expr.subs:

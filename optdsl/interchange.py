@@ -33,7 +33,7 @@ def _suffix(path: Path) -> str | None:
 def read_model_file(path: str | Path, verbose: bool = False) -> LPForm:
     """Read an MPS or LP file into an LPForm; a missing or malformed file is a DataError naming the
     file and what HiGHS's reader complained about."""
-    from optdsl.solvers.highs.backend import LogCapture, new_highs
+    from optdsl.solvers.highs.adapter import LogCapture, new_highs
 
     path = Path(path)
     if _suffix(path) is None:
@@ -187,7 +187,7 @@ def write_model_file(form: LPForm, path: str | Path, verbose: bool = False) -> N
     """Write `form` as MPS (`.mps`, `.mps.gz`) or CPLEX LP (`.lp`) through HiGHS's writer, with
     names from the form's layout when it names every column and row."""
     from optdsl.backends import SolveOptions
-    from optdsl.solvers.highs.backend import LogCapture, to_highs
+    from optdsl.solvers.highs.adapter import LogCapture, to_highs
 
     path = Path(path)
     suffix = _suffix(path)

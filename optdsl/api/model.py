@@ -99,7 +99,7 @@ class Model(ModelBuilder):
     def to_highs(self, **options: Any) -> Any:
         """The `highspy.Highs` object with this model handed over and not yet solved."""
         from optdsl.pipeline import lp_form_for_export, solve_options
-        from optdsl.solvers.highs.backend import to_highs
+        from optdsl.solvers.highs.adapter import to_highs
 
         form = lp_form_for_export(self.ir, "Model.to_highs()")
         return to_highs(form, solve_options(self.ir, backend="highs", options=options))

@@ -1,57 +1,35 @@
-"""Data loaders: .dat (AMPL/GMPL data commands), .json and .csv files, all producing a DataStore."""
+"""Data loaders: .dat (AMPL/GMPL data commands), .json and .csv files, all producing a DataStore.
+
+The loaders are imported on first use, so that a model with inline data does not pay for the
+CSV and JSON readers at start-up.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from pathlib import Path
+import importlib
+from typing import Any
 
-from optdsl.errors import DataError, Span
+_LAZY = {
+    "DataStore": "store",
+    "Declared": "store",
+    "ParamData": "store",
+    "SetData": "store",
+    "load_csv": "csv_data",
+    "load_csv_table": "csv_data",
+    "load_data_file": "files",
+    "EXTENSIONS": "files",
+    "load_json": "json_data",
+    "parse_dat": "dat",
+}
 
-from .csv_data import load_csv, load_csv_table
-from .dat import parse_dat
-from .json_data import load_json
-from .store import DataStore, Declared, ParamData, SetData
-
-__all__ = [
-    "DataStore",
-    "Declared",
-    "ParamData",
-    "SetData",
-    "load_csv",
-    "load_csv_table",
-    "load_data_file",
-    "load_json",
-    "parse_dat",
-]
-
-EXTENSIONS = (".dat", ".json", ".csv")
+__all__ = sorted(_LAZY)
 
 
-def load_data_file(
-    path: str | os.PathLike[str],
-    schema: Mapping[str, Declared],
-    as_name: str | None = None,
-    origin: Span | None = None,
-) -> DataStore:
-    """Load a data file by its extension; `as_name` names the param a .csv file gives.
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"optdsl.data.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'optdsl.data' has no attribute '{name}'")
 
-    Errors name the path as given; `origin` locates the statement that asked for the file.
-    """
-    file = os.fspath(path)
-    ext = Path(file).suffix.lower()
-    if ext not in EXTENSIONS:
-        raise DataError(f"cannot read data from '{file}': the file name must end in .dat, .json or .csv", origin)
-    if ext == ".csv":
-        if as_name is None:
-            raise DataError(f'a .csv data file gives one param: write data "{file}" as NAME;', origin)
-        return load_csv(file, as_name, schema, origin)
-    if as_name is not None:
-        raise DataError(f"'as {as_name}' names the param of a .csv file; '{file}' is not one", origin)
-    if ext == ".json":
-        return load_json(Path(file), schema, file)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except OSError as e:
-        raise DataError(f"cannot read data file '{file}': {e.strerror or e}", origin) from None
-    return parse_dat(text, file, schema)
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))

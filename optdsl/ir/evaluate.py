@@ -32,10 +32,19 @@ class Evaluator(FunctionCalls):
         self.missing: dict[str, np.ndarray] = {}  # param name -> mask of positions without data
         self.vars: dict[str, VarBlock] = {}
         self.surrogates: set[str] = set()
-        self.rng = np.random.default_rng(seed)
+        self._seed = seed
+        self._rng: np.random.Generator | None = None
         self._dependent_cache: dict[int, frozenset[str]] = {}
         # After a solve (display, printf, declarations after `solve;`), variables are data.
         self.post: Any = None  # an optdsl.script.PostSolve while statements after a solve run
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The seeded generator of the random functions, made on first use (numpy.random is a
+        noticeable part of start-up, and most models draw nothing)."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
+        return self._rng
 
     # ================================================================== indexing
     def expand(self, grid: Grid, indexing: ast.Indexing, anon_prefix: str = "_") -> tuple[Grid, np.ndarray, list[str]]:

@@ -11,20 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from optdsl.layout import Block, Layout  # re-exported: the result-mapping types live beside the results
+from optdsl.lower.csr import CSRMatrix
 
-__all__ = ["Block", "Layout", "LPForm", "NLPForm"]
+if TYPE_CHECKING:  # annotations only: importing the forms must not import scipy
+    import scipy.sparse as sp
+
+__all__ = ["BilevelForm", "Block", "DAGForm", "Layout", "LPForm", "NLPForm"]
 
 
 @dataclass
 class LPForm:
     c: np.ndarray
-    A: sp.csr_matrix
+    A: CSRMatrix | sp.csr_matrix  # the LP lowering gives a CSRMatrix; scipy matrices are accepted
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray

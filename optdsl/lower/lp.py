@@ -1,15 +1,16 @@
-"""Lowering of a linear or quadratic IR to LPForm: sparse blocks concatenated with numpy."""
+"""Lowering of a linear or quadratic IR to LPForm: sparse blocks concatenated with numpy (the
+constraint matrix is an optdsl.lower.csr.CSRMatrix, so an LP does not import scipy)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from optdsl.errors import SolverError
 from optdsl.ir.model import ModelIR
 from optdsl.layout import Block, Layout
+from optdsl.lower.csr import CSRMatrix
 from optdsl.lower.forms import LPForm
 
 
@@ -54,6 +55,8 @@ def to_lpform(ir: ModelIR) -> LPForm:
         c0 = float(e.const[0])
         Q = None
         if e.has_quad:
+            import scipy.sparse as sp  # quadratic objectives only: an LP never imports scipy
+
             M = sp.coo_matrix((e.q_vals, (e.q_i, e.q_j)), shape=(nv, nv)).tocsc()
             Q = (M + M.T).tocsc()
             Q.eliminate_zeros()
@@ -71,14 +74,10 @@ def to_lpform(ir: ModelIR) -> LPForm:
         hi.append(c.upper)
         offset += e.n
     if rows:
-        A = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(offset, nv)
-        )
-        A.sum_duplicates()
-        A.eliminate_zeros()
+        A = CSRMatrix.from_coo(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), (offset, nv))
         row_lower, row_upper = np.concatenate(lo), np.concatenate(hi)
     else:
-        A = sp.csr_matrix((0, nv))
+        A = CSRMatrix.empty((0, nv))
         row_lower = row_upper = np.zeros(0)
     if ir.variables:
         col_lower = np.concatenate([v.lower for v in ir.variables])

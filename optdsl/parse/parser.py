@@ -31,7 +31,6 @@ def parse(text: str, file: str = "<model>") -> ast.Model:
     from lark.exceptions import UnexpectedInput
 
     from optdsl.parse.builder import Source
-    from optdsl.parse.diagnostics import syntax_error
 
     text = _before_trailer(text.removeprefix("\ufeff"))
     with _lock:
@@ -40,6 +39,8 @@ def parse(text: str, file: str = "<model>") -> ast.Model:
         try:
             return parser.parse(text, on_error=_statement_word_as_name)
         except UnexpectedInput as exc:
+            from optdsl.parse.diagnostics import syntax_error  # only a model with an error needs it
+
             err = syntax_error(exc, text, file, builder.data_regex)
         finally:
             builder.source = Source()
