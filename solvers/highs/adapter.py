@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import math
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -421,3 +423,183 @@ def collect(h: highspy.Highs, form: LPForm, run_status: Any, log: LogCapture, ba
 def _finite(v: float) -> float | None:
     v = float(v)
     return v if math.isfinite(v) and abs(v) < 1e20 else None
+
+
+# --- one model, solved repeatedly ---------------------------------------------------------------
+
+
+class HighsModel:
+    """One `highspy.Highs` holding an LPForm, for solvers that solve it many times while changing
+    it (a large-neighbourhood MIP search fixes bounds, adds rows and swaps objectives between
+    solves). Every call to HiGHS runs with its log captured, so a refusal is a SolverError that
+    quotes HiGHS, and `solve` gives a Result mapped to the form's layout.
+
+        hm = HighsModel(form, SolveOptions(seed=1))
+        hm.fix(cols, values); r = hm.solve(time_limit=5.0)
+        hm.restore_bounds(cols); hm.add_rows(A_cut, lo, hi)
+    """
+
+    def __init__(self, form: LPForm, options: SolveOptions | None = None, backend: str = "highs") -> None:
+        self.options = options or SolveOptions()
+        self.backend = backend
+        self.form = form
+        self.h = new_highs(self.options.verbose)
+        _hand_over(self.h, form, _arrays(form))
+        apply_options(self.h, self.options)
+        n = form.num_cols
+        self._col_lower = np.array(form.col_lower, dtype=np.float64)
+        self._col_upper = np.array(form.col_upper, dtype=np.float64)
+        self._integer = (np.zeros(n, dtype=bool) if form.integrality is None
+                         else np.asarray(form.integrality, dtype=bool).copy())
+        self._c0 = float(form.c0)
+        self._sense = form.sense
+        self.log: LogCapture | None = None  # the log of the last solve
+
+    @property
+    def num_cols(self) -> int:
+        return self.form.num_cols
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.h.getNumRow())
+
+    # -- options and solving --------------------------------------------------------------
+    def set_option(self, key: str, value: Any) -> None:
+        """One HiGHS option, type-checked (see `set_option`)."""
+        set_option(self.h, key, value)
+
+    def set_options(self, **options: Any) -> None:
+        for key, value in options.items():
+            set_option(self.h, key, value)
+
+    def solve(self, time_limit: float | None = None) -> Result:
+        """Run HiGHS (warm-started from the last basis where HiGHS can) and read the result back;
+        `time_limit` (seconds) applies to this run only."""
+        saved = None
+        if time_limit is not None:
+            saved = self.h.getOptionValue("time_limit")[1]
+            set_option(self.h, "time_limit", max(float(time_limit), 0.0))
+        t0 = time.perf_counter()
+        try:
+            with LogCapture(self.h) as log:
+                run_status = self.h.run()
+        finally:
+            if saved is not None:
+                self.h.setOptionValue("time_limit", float(saved))
+        self.log = log
+        view = dataclasses.replace(self.form, integrality=self._integer if self._integer.any() else None,
+                                   c0=self._c0, sense=self._sense)
+        result = collect(self.h, view, run_status, log, self.backend)
+        result.times["solve_s"] = time.perf_counter() - t0
+        return result
+
+    # -- reading the last solve without building a Result -----------------------------------
+    @property
+    def status(self) -> TerminationStatus:
+        return STATUS_MAP.get(self.h.getModelStatus().name, TerminationStatus.ERROR)
+
+    @property
+    def objective(self) -> float | None:
+        info = self.h.getInfo()
+        if info.primal_solution_status != int(_highspy().kSolutionStatusFeasible):
+            return None
+        return float(info.objective_function_value)
+
+    @property
+    def bound(self) -> float | None:
+        """The MIP dual bound (for an LP solved to optimality, the objective)."""
+        info = self.h.getInfo()
+        if self._integer.any():
+            return _finite(info.mip_dual_bound)
+        return self.objective if self.status == TerminationStatus.OPTIMAL else None
+
+    def solution(self) -> np.ndarray | None:
+        """The primal values of the last solve (None when HiGHS has no feasible point)."""
+        if self.objective is None:
+            return None
+        return np.asarray(self.h.getSolution().col_value, dtype=np.float64)
+
+    # -- changing the model -----------------------------------------------------------------
+    def _call(self, what: str, fn: Any, *args: Any) -> None:
+        hp = _highspy()
+        with LogCapture(self.h) as log:
+            status = fn(*args)
+        if status == hp.HighsStatus.kError:
+            raise SolverError(f"HiGHS refused to {what}: {log.summary() or 'error'}")
+
+    def _cols(self, cols: Any) -> np.ndarray:
+        idx = np.asarray(cols, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_cols):
+            raise SolverError(f"column index out of range (the model has {self.num_cols} columns)")
+        return idx.astype(np.int32)
+
+    def set_col_bounds(self, cols: Any, lower: Any, upper: Any) -> None:
+        """New bounds for columns `cols` (scalars broadcast)."""
+        idx = self._cols(cols)
+        lo = np.broadcast_to(np.asarray(lower, dtype=np.float64), idx.shape).copy()
+        hi = np.broadcast_to(np.asarray(upper, dtype=np.float64), idx.shape).copy()
+        self._call("change column bounds", self.h.changeColsBounds, int(idx.size), idx, lo, hi)
+        self._col_lower[idx], self._col_upper[idx] = lo, hi
+
+    def fix(self, cols: Any, values: Any) -> None:
+        """Fix columns to values (both bounds)."""
+        self.set_col_bounds(cols, values, values)
+
+    def restore_bounds(self, cols: Any = None) -> None:
+        """The form's own bounds again, for `cols` (all columns when None)."""
+        idx = self._cols(np.arange(self.num_cols) if cols is None else cols)
+        self.set_col_bounds(idx, np.asarray(self.form.col_lower)[idx], np.asarray(self.form.col_upper)[idx])
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current column bounds (copies)."""
+        return self._col_lower.copy(), self._col_upper.copy()
+
+    def set_integrality(self, cols: Any, integer: bool | Any) -> None:
+        """Make columns integer (True) or continuous (False), e.g. to solve a relaxation."""
+        idx = self._cols(cols)
+        flag = np.broadcast_to(np.asarray(integer, dtype=bool), idx.shape)
+        kinds = flag.astype(np.int32)  # HighsVarType: 0 continuous, 1 integer
+        self._call("change integrality", self.h.changeColsIntegrality, int(idx.size), idx, kinds)
+        self._integer[idx] = flag
+
+    def add_rows(self, A: Any, lower: Any, upper: Any) -> np.ndarray:
+        """Append rows lower <= A x <= upper (A: a CSRMatrix, scipy matrix or dense array with
+        `num_cols` columns); returns the new rows' indices."""
+        a = as_csr(A)
+        if a.shape[1] != self.num_cols:
+            raise SolverError(f"the new rows have {a.shape[1]} columns, the model {self.num_cols}")
+        k = a.shape[0]
+        lo = np.broadcast_to(np.asarray(lower, dtype=np.float64), (k,)).copy()
+        hi = np.broadcast_to(np.asarray(upper, dtype=np.float64), (k,)).copy()
+        first = self.num_rows
+        self._call("add rows", self.h.addRows, k, lo, hi, int(a.nnz), _i32(a.indptr[:-1]), _i32(a.indices),
+                   _f64(a.data))
+        return np.arange(first, first + k)
+
+    def delete_rows(self, rows: Any) -> None:
+        idx = np.asarray(rows, dtype=np.int32).reshape(-1)
+        self._call("delete rows", self.h.deleteRows, int(idx.size), idx)
+
+    def set_objective(self, c: Any, c0: float | None = None, sense: str | None = None) -> None:
+        """Replace the linear objective (and, when given, its constant and sense)."""
+        hp = _highspy()
+        cost = _f64(np.broadcast_to(np.asarray(c, dtype=np.float64), (self.num_cols,)))
+        idx = np.arange(self.num_cols, dtype=np.int32)
+        self._call("change the objective", self.h.changeColsCost, self.num_cols, idx, cost)
+        if c0 is not None:
+            self._call("change the objective offset", self.h.changeObjectiveOffset, float(c0))
+            self._c0 = float(c0)
+        if sense is not None:
+            if sense not in ("min", "max"):
+                raise SolverError(f"objective sense '{sense}', expected 'min' or 'max'")
+            obj = hp.ObjSense.kMaximize if sense == "max" else hp.ObjSense.kMinimize
+            self._call("change the objective sense", self.h.changeObjectiveSense, obj)
+            self._sense = sense
+
+    def set_start(self, x: Any) -> None:
+        """A starting point (MIP start) for the next solve; NaN entries are left for HiGHS to fill."""
+        x0 = np.asarray(x, dtype=np.float64).reshape(-1)
+        given = np.flatnonzero(np.isfinite(x0)).astype(np.int32)
+        if given.size:
+            self._call("take the starting point", self.h.setSolution, int(given.size), given,
+                       np.ascontiguousarray(x0[given]))
