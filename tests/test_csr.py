@@ -64,3 +64,18 @@ def test_scipy_and_dense_inputs():
     with pytest.raises(ValueError, match="out of range"):
         CSRMatrix.from_coo([0, 3], [0, 0], [1.0, 1.0], (3, 1))
     assert CSRMatrix.empty((0, 5)).nnz == 0
+
+
+def test_lpform_A_is_scipy_for_readers_and_numpy_for_the_hand_over():
+    from pathlib import Path
+
+    import optdsl as od
+    from optdsl.lower.lp import to_lpform
+
+    form = to_lpform(od.load(Path(__file__).resolve().parent.parent / "examples" / "transport.opt").ir)
+    assert isinstance(form.csr, CSRMatrix) and form.num_rows == 5
+    A = form.A  # what code written for scipy reads
+    assert sp.isspmatrix_csr(A) and A.data is form.csr.data and A.nnz == 12
+    form.A = sp.csc_matrix(A.toarray() * 2)  # code may also set a scipy matrix of any format
+    assert isinstance(form.csr, CSRMatrix)
+    np.testing.assert_array_equal(form.csr.toarray(), 2 * A.toarray())

@@ -1,4 +1,4 @@
-"""A compressed-sparse-row matrix in plain numpy, for LPForm.A.
+"""A compressed-sparse-row matrix in plain numpy, for LPForm's constraint matrix (LPForm.csr).
 
 Solving a small LP must not import scipy (scipy.sparse alone costs more start-up time than the
 rest of `optdsl solve`), so the LP lowering builds its constraint matrix here with numpy only

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from optdsl.layout import Block, Layout  # re-exported: the result-mapping types live beside the results
-from optdsl.lower.csr import CSRMatrix
+from optdsl.lower.csr import CSRMatrix, as_csr
 
 if TYPE_CHECKING:  # annotations only: importing the forms must not import scipy
     import scipy.sparse as sp
@@ -27,7 +27,7 @@ __all__ = ["BilevelForm", "Block", "DAGForm", "Layout", "LPForm", "NLPForm"]
 @dataclass
 class LPForm:
     c: np.ndarray
-    A: CSRMatrix | sp.csr_matrix  # the LP lowering gives a CSRMatrix; scipy matrices are accepted
+    A: Any  # the constraint matrix (a CSRMatrix or any scipy sparse matrix): see LPForm.A below
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray
@@ -45,7 +45,15 @@ class LPForm:
 
     @property
     def num_rows(self) -> int:
-        return int(self.A.shape[0])
+        return int(self.csr.shape[0])
+
+    @property
+    def csr(self) -> CSRMatrix:
+        """A as a canonical CSRMatrix, read without importing scipy (what the HiGHS hand-over
+        takes); after `A` was handed out or set as a scipy matrix, the same arrays."""
+        if self._A_scipy is not None:
+            return as_csr(self._A_scipy)
+        return self._A_csr
 
     @property
     def is_mip(self) -> bool:
@@ -54,6 +62,24 @@ class LPForm:
     @property
     def is_qp(self) -> bool:
         return self.Q is not None and self.Q.nnz > 0
+
+
+def _get_A(form: LPForm) -> Any:
+    if form._A_scipy is None:  # first use from outside the LP path: scipy is imported now
+        form._A_scipy = form._A_csr.tocsr()
+    return form._A_scipy
+
+
+def _set_A(form: LPForm, value: Any) -> None:
+    if isinstance(value, CSRMatrix):
+        form._A_csr, form._A_scipy = value, None
+    else:
+        form._A_csr, form._A_scipy = None, value
+
+
+# The LP lowering stores A as a numpy-only CSRMatrix, so solving an LP never imports scipy; code
+# that reads `form.A` gets a scipy.sparse.csr_matrix sharing those arrays, as it always did.
+LPForm.A = property(_get_A, _set_A, doc="The constraint matrix as a scipy.sparse matrix (see LPForm.csr).")
 
 
 @dataclass

@@ -26,13 +26,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from optdsl.lower.forms import Block, Layout, NLPForm
 from optdsl.lower.passes import Pass
 from optdsl.results import Result
+
+if TYPE_CHECKING:  # the pass is loaded whenever a backend is chosen: scipy only once it applies
+    import scipy.sparse as sp
 
 
 @dataclass
@@ -78,6 +81,8 @@ class SquaredSlacks(Pass):
         return None
 
     def apply(self, form: NLPForm, options=None) -> tuple[NLPForm, SlackInverse]:
+        import scipy.sparse as sp
+
         n, m = form.n, form.m
         cl, cu = np.asarray(form.con_lower, float), np.asarray(form.con_upper, float)
         xl, xu = np.asarray(form.col_lower, float), np.asarray(form.col_upper, float)

@@ -12,8 +12,8 @@ does.
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
-import dataclasses
 import math
 import os
 import sys
@@ -242,8 +242,8 @@ def _check_shapes(form: LPForm) -> None:
     for name, (arr, want) in sizes.items():
         if np.shape(arr) != (want,):
             raise SolverError(f"LPForm.{name} has shape {np.shape(arr)}, expected ({want},)")
-    if form.A.shape[1] != n:
-        raise SolverError(f"LPForm.A has {form.A.shape[1]} columns but c has {n} entries")
+    if form.csr.shape[1] != n:
+        raise SolverError(f"LPForm.A has {form.csr.shape[1]} columns but c has {n} entries")
     if form.integrality is not None and np.shape(form.integrality) != (n,):
         raise SolverError(f"LPForm.integrality has shape {np.shape(form.integrality)}, expected ({n},)")
     if form.is_qp and form.Q.shape != (n, n):
@@ -296,7 +296,7 @@ def _arrays(form: LPForm) -> dict[str, Any]:
     so a canonical CSR matrix (what the LP lowering gives) is not converted here, and scipy is
     not imported for an LP."""
     _check_shapes(form)
-    A = as_csr(form.A)  # HiGHS rejects duplicate entries; a scipy matrix may carry them
+    A = form.csr  # canonical: HiGHS rejects duplicate entries, which a scipy matrix may carry
     n = form.num_cols
     integrality = np.zeros(n, dtype=np.int32)
     if form.is_mip:
@@ -487,8 +487,9 @@ class HighsModel:
             if saved is not None:
                 self.h.setOptionValue("time_limit", float(saved))
         self.log = log
-        view = dataclasses.replace(self.form, integrality=self._integer if self._integer.any() else None,
-                                   c0=self._c0, sense=self._sense)
+        view = copy.copy(self.form)  # the form as it now stands, for reading the result (no arrays copied)
+        view.integrality = self._integer if self._integer.any() else None
+        view.c0, view.sense = self._c0, self._sense
         result = collect(self.h, view, run_status, log, self.backend)
         result.times["solve_s"] = time.perf_counter() - t0
         return result

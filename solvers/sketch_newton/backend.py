@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -38,8 +38,10 @@ from optdsl.errors import SolverError, did_you_mean
 from optdsl.lower.forms import NLPForm
 from optdsl.results import Result, SolutionStatus, TerminationStatus
 
-from . import algorithm
-from .sketches import SKETCHES
+from .choices import SKETCHES
+
+if TYPE_CHECKING:  # the algorithm (scipy) loads in solve(): choosing a backend must stay light
+    from . import algorithm
 
 _FLOAT_KEYS = {"eta1", "eta2", "delta", "beta", "nu", "xi_b", "tol", "theta_power"}
 _INT_KEYS = {"max_iter", "max_inner", "block_size", "log_every", "seed", "dense_limit"}
@@ -123,6 +125,8 @@ def parse_options(raw: dict[str, Any]) -> tuple[dict[str, Any], bool]:
 
 
 def make_params(options: SolveOptions) -> tuple[algorithm.Params, bool]:
+    from . import algorithm
+
     fields, slacks = parse_options(dict(options.backend_options or {}))
     if "seed" not in fields:
         fields["seed"] = 0 if options.seed is None else int(options.seed)
@@ -181,6 +185,8 @@ class SketchNewtonBackend(Backend):
 
             chain = SquaredSlacks()
             form, inverse = chain.apply(form)
+        from . import algorithm
+
         t0 = time.perf_counter()
         log = print if options.verbose else None
         with _blas_threads(options.threads):
