@@ -175,6 +175,8 @@ def _check_same_functions(pe, m, seed=0):
 
     om = _from(m)
     ir = om.ir
+    for v in ir.variables:  # the functions are compared, integrality apart (the NLP form refuses it)
+        v.integer = np.zeros_like(v.integer)
     form = to_nlpform(ir)
     pairs = []  # (Pyomo VarData, flat position) by component name and index
     for comp in m.component_objects(pe.Var, active=True):

