@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", default="ipopt,trust_constr,raw")
     ap.add_argument("--problems", default="")
     ap.add_argument("--multistart", default="")
+    ap.add_argument("--out", default="hs.md", help="file name under benchmarks/results/")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     if args.multistart:
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     if not args.problems:
-        (out / "hs.md").write_text(text)
+        (out / args.out).write_text(text)
 
 
 if __name__ == "__main__":

@@ -149,3 +149,15 @@ def test_sparse_structure_of_a_larger_model():
     assert r.stats["hess_nnz"] == 200 + 199  # diagonal plus the x[i] x[i+1] couplings (lower triangle)
     x = r.x
     assert np.all(x[:-1] * x[1:] <= 1 + 1e-6)
+
+
+def test_example_hs71_solves_with_the_default_backend(tmp_path):
+    import json
+    from pathlib import Path
+
+    out = tmp_path / "r.json"
+    example = Path(__file__).resolve().parents[1] / "examples" / "hs71.opt"
+    assert main(["solve", str(example), "--output", "json", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["status"] == "optimal"
+    assert doc["objective"] == pytest.approx(17.0140173, rel=1e-7)

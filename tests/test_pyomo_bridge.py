@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("pyomo") is None, reaso
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 LINEAR = ["diet", "knapsack", "options", "portfolio", "production", "transport", "transport_csv", "pde_control"]
-NONLINEAR = ["hs6", "hs_equality", "logistic"]
+NONLINEAR = ["hs6", "hs71", "hs_equality", "logistic"]
 
 
 @pytest.mark.parametrize("name", LINEAR)
