@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "load": ("optdsl.api.model", "load"),
     "parse_model": ("optdsl.api.model", "parse_model"),
+    "from_pyomo": ("optdsl.api.from_pyomo", "from_pyomo"),
     "Model": ("optdsl.api.model", "Model"),
     "Result": ("optdsl.results", "Result"),
     "TerminationStatus": ("optdsl.results", "TerminationStatus"),

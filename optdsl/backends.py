@@ -219,6 +219,14 @@ def names() -> list[str]:
 def get(name: str) -> type[Backend]:
     if name in _LOADED:
         return _LOADED[name]
+    base, colon, sub = name.partition(":")
+    if colon:  # "pyomo:appsi_highs": backend `base` specialized to its sub-solver by `for_solver`
+        parent = get(base)
+        for_solver = getattr(parent, "for_solver", None)
+        if for_solver is None:
+            raise SolverError(f"backend '{base}' takes no sub-solver (got '{name}')")
+        _LOADED[name] = for_solver(sub)
+        return _LOADED[name]
     reg = _registry()
     if name not in reg:
         raise SolverError(

@@ -61,7 +61,7 @@ def plan_for(ir: ModelIR, solver: str | None = None) -> list[chain.Plan]:
     requested = solver
     if requested is None and "solver" in ir.options:
         requested = str(ir.options["solver"])
-        if requested not in backends.names():
+        if requested.partition(":")[0] not in backends.names():  # "pyomo:glpk" is the pyomo backend
             # AMPL/GMPL files name their authors' solvers (cplex, minos, gurobi, ...): the file still
             # runs, on the backend the chooser picks, as it would without the option.
             plans = chain.choose(ir.features())

@@ -7,6 +7,7 @@ numpy / scipy.sparse, or a published optimum. Data files are read here with json
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -156,10 +157,10 @@ def test_portfolio_qp(tmp_path: Path):
 
 
 # ------------------------------------------------------------------------------------------
-# Equality-constrained NLPs (sketch_newton, chosen automatically)
+# Equality-constrained NLPs (ipopt when cyipopt is installed, else sketch_newton, chosen automatically)
 
 
-def test_hs_equality_routes_to_sketch_newton(tmp_path: Path):
+def test_hs_equality_routes_to_an_nlp_backend(tmp_path: Path):
     s2 = np.sqrt(2)
 
     def f(x):
@@ -171,7 +172,7 @@ def test_hs_equality_routes_to_sketch_newton(tmp_path: Path):
     ref = minimize(f, np.full(5, 2.0), constraints=cons, method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
     assert ref.success and ref.fun == pytest.approx(0.0787768, rel=1e-6)   # HS79's published optimum
     doc = solve_cli(tmp_path, "hs_equality.opt", "--time-limit", "30")     # no --solver: routed
-    assert doc["backend"] == "sketch_newton"
+    assert doc["backend"] == ("ipopt" if importlib.util.find_spec("cyipopt") else "sketch_newton")
     assert doc["objective"] == pytest.approx(ref.fun, rel=1e-6)
     got = np.array([doc["variables"]["x"][str(i)] for i in range(1, 6)])
     np.testing.assert_allclose(got, ref.x, atol=1e-4)
@@ -222,7 +223,7 @@ def _logistic_reference():
 def test_logistic_regression(tmp_path: Path):
     ref = _logistic_reference()
     assert ref.fun == pytest.approx(0.6133209651, rel=1e-8)           # the value in the comment
-    doc = solve_cli(tmp_path, "logistic.opt", "--time-limit", "60",
+    doc = solve_cli(tmp_path, "logistic.opt", "--time-limit", "60", "--solver", "sketch_newton",
                     "--option", "sketch_newton.sketch=direct", "--option", "sketch_newton.tol=1e-9")
     assert doc["backend"] == "sketch_newton"
     assert doc["objective"] == pytest.approx(ref.fun, rel=1e-6)
@@ -235,7 +236,7 @@ def test_logistic_regression(tmp_path: Path):
 def test_logistic_regression_default_sketch(tmp_path: Path):
     """The backend's defaults (randomized Kaczmarz, KKT tolerance 1e-4)."""
     ref = _logistic_reference()
-    doc = solve_cli(tmp_path, "logistic.opt", "--time-limit", "120", "--seed", "0")
+    doc = solve_cli(tmp_path, "logistic.opt", "--time-limit", "120", "--seed", "0", "--solver", "sketch_newton")
     assert doc["objective"] == pytest.approx(ref.fun, rel=1e-5)
 
 

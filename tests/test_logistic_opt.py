@@ -61,7 +61,7 @@ def solve_opt(X, y, A, b, **options) -> od.Result:
 def test_libsvm_breast_cancer_scale_as_opt_model():
     X, y = read_libsvm(BREAST_CANCER_SCALE)
     A, b = constraints(X.shape[1], 5, seed=1)  # 10 features: 5 random rows plus the sphere stay feasible
-    r = solve_opt(X, y, A, b)  # chosen automatically: sketch_newton, default Kaczmarz sketch
+    r = solve_opt(X, y, A, b, solver="sketch_newton")  # its default Kaczmarz sketch
     assert r.backend == "sketch_newton"
     assert r.status.value == "optimal", r.message
     assert r.objective == pytest.approx(slsqp_reference(X, y, A, b), abs=1e-4)

@@ -173,7 +173,7 @@ TOY_SKIPS = {
     "qp_convex": "toy_linprog cannot take quadratic (a convex quadratic objective)",
     "qp_equality": "toy_linprog cannot take quadratic (a convex quadratic objective)",
     "nlp_hs6": "toy_linprog cannot take nonlinear (smooth nonlinear functions), quadratic (a convex quadratic objective)",
-    "nlp_circle": TOY_SKIPS_NL, "nlp_exp_indexed": TOY_SKIPS_NL,
+    "nlp_circle": TOY_SKIPS_NL, "nlp_exp_indexed": TOY_SKIPS_NL, "nlp_hs71": TOY_SKIPS_NL, "nlp_bound_duals": TOY_SKIPS_NL,
 }
 
 

@@ -183,6 +183,30 @@ PROBLEMS: list[Case] = [
         {"nonlinear"}, objective=3 * float(np.e) - 6.0, values={("x", (2,)): 1.0},
     ),
     Case(
+        "nlp_hs71",
+        # Hock-Schittkowski 71: bounds, a product inequality and a sphere equality; optimum
+        # 17.0140173 at (1, 4.7429994, 3.8211503, 1.3794082) (published)
+        """param x0 {1..4};
+        var x {i in 1..4} >= 1, <= 5, := x0[i];
+        minimize f: x[1] * x[4] * (x[1] + x[2] + x[3]) + x[3];
+        s.t. product: x[1] * x[2] * x[3] * x[4] >= 25;
+        s.t. sphere: sum {i in 1..4} x[i]^2 = 40;
+        data;
+        param x0 := 1 1  2 5  3 5  4 1;
+        end;""",
+        {"nonlinear", "inequalities"}, objective=17.0140173, values={("x", (2,)): 4.7429994},
+    ),
+    Case(
+        "nlp_bound_duals",
+        # min (x - 2)^2 + exp(y) - y s.t. x <= 1, y >= 0 free otherwise: x = 1 (bound active), y = 0 where
+        # d/dy (exp(y) - y) = 0; value 1 + 1 = 2. Shadow price of the row x + 0 <= 1: 2(x - 2) = -2.
+        """var x := 0; var y >= -5;
+        minimize f: (x - 2)^2 + exp(y) - y;
+        s.t. cap: x <= 1;""",
+        {"nonlinear", "inequalities", "duals"}, objective=2.0, values={("x", ()): 1.0, ("y", ()): 0.0},
+        duals={("cap", ()): -2.0},
+    ),
+    Case(
         "infeasible_lp",
         """var x >= 0; var y >= 0;
         minimize z: x + y;

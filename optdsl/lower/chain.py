@@ -47,6 +47,8 @@ FORMS: dict[str, FormKind] = {
                  "leader and follower NLP oracles over all variables, with the levels' variables"),
         FormKind("dag", "optdsl.lower.dag:to_dag_form", _SMOOTH | {"acyclic"},
                  "a score over a square variable W that must be acyclic, with its per-node decomposition"),
+        FormKind("ir", "optdsl.lower.chain:lower_ir", _SMOOTH | {"integer"},
+                 "the instantiated model itself, for backends that lower it their own way (the Pyomo bridge)"),
         FormKind("surrogate", "optdsl.lower.surrogate:to_surrogate_form", _SMOOTH | {"surrogate"},
                  "networks, the expressions that feed them and how their outputs enter the model"),
     )
@@ -190,6 +192,11 @@ def alternatives_hint(features: set[str], start_form: str | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------------- running a plan
+def lower_ir(ir: Any, options: SolveOptions) -> Any:
+    """The "ir" form: the model as instantiated."""
+    return ir
+
+
 def _function(path: str) -> Any:
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
