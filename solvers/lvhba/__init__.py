@@ -61,8 +61,9 @@ class LVHBABackend(Backend):
         from . import algorithm  # torch is imported here
 
         t0 = time.perf_counter()
-        out = algorithm.solve(form, o, device=options.device or "cpu", time_limit=options.time_limit,
-                              verbose=options.verbose)
+        with algorithm.cpu_threads(options.threads, int(form.col_lower.shape[0]) * int(o["starts"])):
+            out = algorithm.solve(form, o, device=options.device or "cpu", time_limit=options.time_limit,
+                                  verbose=options.verbose)
         wall = time.perf_counter() - t0
         return self._result(form, out, o, wall)
 
@@ -96,6 +97,7 @@ class LVHBABackend(Backend):
                 "best_start": out.best_start,
                 "starts_objective": out.starts_F,
                 "projection": out.projection,
+                **out.projection_stats,
                 "c_final": o["c_lower"] * out.iterations ** o["p"] if out.iterations else o["c_lower"],
             },
             message=message, layout=form.layout, history=out.history,

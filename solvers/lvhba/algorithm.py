@@ -26,6 +26,7 @@ autograd pass.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -40,6 +41,22 @@ from optdsl.errors import SolverError
 
 from .projection import Projector
 from .torch_model import BilevelTorch
+
+
+SMALL_PROBLEM = 200_000  # variables x starts below which one CPU thread beats several (op overhead)
+
+
+@contextlib.contextmanager
+def cpu_threads(threads: int | None, size: int):
+    """torch's CPU threads for this solve: `threads` when given, else 1 for a small problem."""
+    want = threads if threads else (1 if size < SMALL_PROBLEM else None)
+    before = torch.get_num_threads()
+    if want:
+        torch.set_num_threads(int(want))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass
@@ -58,6 +75,7 @@ class Output:
     history: dict[str, list[float]] = field(default_factory=dict)
     starts_F: list[float] = field(default_factory=list)
     projection: str = "box"
+    projection_stats: dict[str, int] = field(default_factory=dict)
 
 
 def _one_sided(blocks: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -279,4 +297,5 @@ def solve(form: Any, o: dict[str, Any], device: str = "cpu", time_limit: float |
         lam=lam[:, best].cpu().numpy(), z=z[:, best].cpu().numpy(), iterations=iters,
         F=float(F_end[best]), f=f_end, gap=gap_end, violation=float(viol_end[best]), best_start=best,
         history=hist, starts_F=[float(v) for v in F_end], projection=alg.proj_C.kind,
+        projection_stats=dict(getattr(alg.proj_C, "stats", {})),
     )

@@ -7,7 +7,11 @@
   w - A'(AA')^{-1}(A w - b), with AA' factored once (Cholesky) and applied on the device; the
   bounded columns it does not touch are clipped;
 - anything else (inequality rows, or rows over bounded columns): the projection QP
-  min 1/2 ||w - v||^2 over C, solved by HiGHS (exact to its tolerance) for each batch column.
+  min 1/2 ||w - v||^2 over C. Each batch column first tries the active set of its previous
+  projection: w = v - A_S' mu with (A_S A_S') mu = A_S v - b_S, accepted only when the KKT
+  conditions hold (w in C, mu >= 0 on inequalities), so the answer is exact; otherwise HiGHS
+  solves the QP and its active set is kept for the next call. Successive iterates of a converging
+  method share their active set, so most projections are one small linear solve.
 """
 
 from __future__ import annotations
@@ -58,7 +62,6 @@ class Projector:
         from optdsl.solvers.highs.backend import new_highs
 
         h = new_highs()
-        h.setOptionValue("threads", 1)
         inf = highspy.kHighsInf
         n = self.n
 
@@ -74,6 +77,18 @@ class Projector:
         self._h = h
         self._idx = np.arange(n, dtype=np.int32)
         self._ok = highspy.HighsModelStatus.kOptimal
+        # every constraint as one row of G w <= h (equalities flagged): rows, then bounds
+        eq = (rl == ru) & np.isfinite(rl)
+        up = ~eq & np.isfinite(ru)
+        dn = ~eq & np.isfinite(rl)
+        I = sp.identity(n, format="csr")
+        bu, bl = np.flatnonzero(np.isfinite(cu)), np.flatnonzero(np.isfinite(cl))
+        self.G = sp.vstack([A[eq], A[up], -A[dn], I[bu], -I[bl]], format="csr")
+        self.hvec = np.concatenate([rl[eq], ru[up], -rl[dn], cu[bu], -cl[bl]])
+        self.G_eq = np.zeros(self.G.shape[0], dtype=bool)
+        self.G_eq[: int(eq.sum())] = True
+        self._active: dict[int, np.ndarray] = {}
+        self.stats = {"active_set_hits": 0, "qp_solves": 0}
 
     def __call__(self, V: torch.Tensor) -> torch.Tensor:
         if self.kind == "box":
@@ -87,12 +102,43 @@ class Projector:
     def _qp(self, V: torch.Tensor) -> torch.Tensor:
         Vn = V.detach().cpu().numpy()
         out = np.empty_like(Vn)
-        h = self._h
         for b in range(Vn.shape[1]):
-            h.changeColsCost(self.n, self._idx, -Vn[:, b])
-            h.run()
-            if h.getModelStatus() != self._ok:
-                raise SolverError("the projection onto the leader's set C failed "
-                                  f"({h.modelStatusToString(h.getModelStatus())}); is C empty?")
-            out[:, b] = np.asarray(h.getSolution().col_value)
+            v = Vn[:, b]
+            w = self._try_active(v, self._active.get(b))
+            if w is None:
+                w = self._highs(v)
+                self._active[b] = np.flatnonzero(self.G @ w >= self.hvec - 1e-9 * (1 + np.abs(self.hvec)))
+            else:
+                self.stats["active_set_hits"] += 1
+            out[:, b] = w
         return torch.as_tensor(out, device=self.device)
+
+    def _try_active(self, v: np.ndarray, S: np.ndarray | None) -> np.ndarray | None:
+        """The projection if the active set S is the right one (KKT verified), else None."""
+        if S is None:
+            return None
+        tol = 1e-9 * (1 + np.abs(self.hvec))
+        if S.size == 0:
+            return v.copy() if bool(np.all(self.G @ v <= self.hvec + tol)) else None
+        GS = self.G[S]
+        K = (GS @ GS.T).toarray()
+        try:
+            mu = np.linalg.solve(K, GS @ v - self.hvec[S])
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(mu)) or np.any(mu[~self.G_eq[S]] < -1e-10):
+            return None
+        w = v - GS.T @ mu
+        if not bool(np.all(self.G @ w <= self.hvec + tol)):
+            return None
+        return w
+
+    def _highs(self, v: np.ndarray) -> np.ndarray:
+        h = self._h
+        self.stats["qp_solves"] += 1
+        h.changeColsCost(self.n, self._idx, -v)
+        h.run()
+        if h.getModelStatus() != self._ok:
+            raise SolverError("the projection onto the leader's set C failed "
+                              f"({h.modelStatusToString(h.getModelStatus())}); is C empty?")
+        return np.asarray(h.getSolution().col_value)
