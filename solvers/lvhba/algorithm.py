@@ -42,7 +42,6 @@ from optdsl.errors import SolverError
 from .projection import Projector
 from .torch_model import BilevelTorch
 
-
 SMALL_PROBLEM = 200_000  # variables x starts below which one CPU thread beats several (op overhead)
 
 
