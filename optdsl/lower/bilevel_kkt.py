@@ -30,6 +30,7 @@ import scipy.sparse as sp
 
 from optdsl.errors import SolverError
 from optdsl.lower.forms import BilevelForm, Block, Layout, LPForm
+from optdsl.lower.passes import Pass
 from optdsl.results import Result
 
 
@@ -63,10 +64,11 @@ def _rows(blocks: list[Any], n: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndar
     return sp.vstack(As, format="csr"), np.concatenate(lo), np.concatenate(hi)
 
 
-class BilevelKKT:
+class BilevelKKT(Pass):
     """bilevel -> lp: the follower replaced by its KKT conditions with big-M complementarity."""
 
     name: ClassVar[str] = "bilevel_kkt"
+    description: ClassVar[str] = "a convex-QP follower replaced by its KKT conditions (big-M complementarity)"
     form_in: ClassVar[str] = "bilevel"
     form_out: ClassVar[str] = "lp"
     requires: ClassVar[frozenset[str]] = frozenset({"bilevel"})

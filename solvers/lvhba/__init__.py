@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from optdsl.backends import Backend, SolveOptions
+from optdsl.backends import Backend, Option, SolveOptions
 from optdsl.errors import SolverError
 from optdsl.results import Result, SolutionStatus, TerminationStatus
 
@@ -43,7 +43,11 @@ class LVHBABackend(Backend):
     priority: ClassVar[int] = 50
     status_map: ClassVar[dict[str, TerminationStatus]] = STATUS_MAP
     abilities: ClassVar[frozenset[str]] = frozenset({"history"})
-    gives_duals: ClassVar[bool] = False
+    options: ClassVar[dict[str, Option]] = {
+        k: Option(typ, None if k == "seed" else default, text,
+                  choices=("gauss_seidel", "jacobi") if k == "inner" else None)
+        for k, (typ, default, text) in _options.SCHEMA.items()
+    }
 
     @staticmethod
     def options_help() -> str:
@@ -54,7 +58,7 @@ class LVHBABackend(Backend):
 
         if not isinstance(form, BilevelForm):
             raise SolverError(f"lvhba takes a bilevel form, got {type(form).__name__}")
-        raw = dict(options.backend_options or {})
+        raw = {k: v for k, v in (options.backend_options or {}).items() if v is not None}
         if "seed" not in raw and options.seed is not None:
             raw["seed"] = int(options.seed)
         o = _options.parse(raw)
