@@ -52,8 +52,17 @@ def cpu_threads(threads: int | None, size: int):
     before = torch.get_num_threads()
     if want:
         torch.set_num_threads(int(want))
+    blas = contextlib.nullcontext()
+    if want:
+        try:  # the projections' small dense factorizations: threaded BLAS only adds contention
+            from threadpoolctl import threadpool_limits
+
+            blas = threadpool_limits(limits=int(want), user_api="blas")
+        except ImportError:  # pragma: no cover - optional
+            pass
     try:
-        yield
+        with blas:
+            yield
     finally:
         torch.set_num_threads(before)
 

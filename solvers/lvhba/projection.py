@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import torch
+from scipy.linalg import cho_factor, cho_solve
 
 from optdsl.errors import SolverError
 
@@ -88,6 +89,7 @@ class Projector:
         self.G_eq = np.zeros(self.G.shape[0], dtype=bool)
         self.G_eq[: int(eq.sum())] = True
         self._active: dict[int, np.ndarray] = {}
+        self._fact: tuple | None = None
         self.stats = {"active_set_hits": 0, "qp_solves": 0}
 
     def __call__(self, V: torch.Tensor) -> torch.Tensor:
@@ -104,34 +106,62 @@ class Projector:
         out = np.empty_like(Vn)
         for b in range(Vn.shape[1]):
             v = Vn[:, b]
-            w = self._try_active(v, self._active.get(b))
+            S = self._active.get(b)
+            if S is None:
+                S = self.G @ v > self.hvec  # start from the rows v violates
+            w, S = self._active_set(v, S.copy())
             if w is None:
                 w = self._highs(v)
-                self._active[b] = np.flatnonzero(self.G @ w >= self.hvec - 1e-9 * (1 + np.abs(self.hvec)))
+                S = self.G @ w >= self.hvec - 1e-7 * (1 + np.abs(self.hvec))
+                w2, S2 = self._active_set(v, S.copy())  # polish HiGHS's answer to an exact one
+                if w2 is not None:
+                    w, S = w2, S2
             else:
                 self.stats["active_set_hits"] += 1
+            self._active[b] = S
             out[:, b] = w
         return torch.as_tensor(out, device=self.device)
 
-    def _try_active(self, v: np.ndarray, S: np.ndarray | None) -> np.ndarray | None:
-        """The projection if the active set S is the right one (KKT verified), else None."""
-        if S is None:
-            return None
+    def _active_set(self, v: np.ndarray, S: np.ndarray, rounds: int = 30) -> tuple[np.ndarray | None, np.ndarray]:
+        """Primal-dual active-set iterations from the guess S (a mask of rows held at equality):
+        solve the equality projection on S, drop rows with a negative multiplier, add the rows the
+        point violates, until the KKT conditions hold (then the point is the exact projection)."""
         tol = 1e-9 * (1 + np.abs(self.hvec))
-        if S.size == 0:
-            return v.copy() if bool(np.all(self.G @ v <= self.hvec + tol)) else None
-        GS = self.G[S]
-        K = (GS @ GS.T).toarray()
+        S = S | self.G_eq
+        for _ in range(rounds):
+            idx = np.flatnonzero(S)
+            if idx.size:
+                GS, fact = self._factor(idx)
+                if fact is None:
+                    return None, S
+                mu = cho_solve(fact, GS @ v - self.hvec[idx])
+                if not np.all(np.isfinite(mu)):
+                    return None, S
+                w = v - GS.T @ mu
+            else:
+                mu = np.zeros(0)
+                w = v.copy()
+            neg = idx[(mu < -1e-12) & ~self.G_eq[idx]]
+            viol = (self.G @ w > self.hvec + tol) & ~S
+            if neg.size == 0 and not viol.any():
+                return w, S
+            S[neg] = False
+            S |= viol
+        return None, S
+
+    def _factor(self, idx: np.ndarray) -> tuple[sp.csr_matrix, tuple | None]:
+        """G_S and the Cholesky factor of G_S G_S' (the last one is kept: successive projections
+        of a converging method reuse their active set)."""
+        key = idx.tobytes()
+        if self._fact is not None and self._fact[0] == key:
+            return self._fact[1], self._fact[2]
+        GS = self.G[idx]
         try:
-            mu = np.linalg.solve(K, GS @ v - self.hvec[S])
+            fact = cho_factor((GS @ GS.T).toarray())
         except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(mu)) or np.any(mu[~self.G_eq[S]] < -1e-10):
-            return None
-        w = v - GS.T @ mu
-        if not bool(np.all(self.G @ w <= self.hvec + tol)):
-            return None
-        return w
+            fact = None
+        self._fact = (key, GS, fact)
+        return GS, fact
 
     def _highs(self, v: np.ndarray) -> np.ndarray:
         h = self._h
