@@ -38,11 +38,16 @@ def split(X: np.ndarray, y: np.ndarray, seed: int, n_train: int = 500, n_val: in
     return (X[tr], y[tr]), (X[va], y[va]), (X[te], y[te])
 
 
-def svm_data(train, val, c0: np.ndarray) -> dict:
+def svm_data(train, val, c0: np.ndarray, warm: bool = False) -> dict:
+    """The model's data; `warm` starts the follower at its exact answer to c0."""
     (Xt, yt), (Xv, yv) = train, val
     feat = [f"f{j + 1}" for j in range(Xt.shape[1])]
-    return {"FEAT": feat, "TRAIN": list(range(1, len(yt) + 1)), "VAL": list(range(1, len(yv) + 1)),
-            "xtr": Xt, "ytr": yt, "xva": Xv, "yva": yv, "c0": c0}
+    d = {"FEAT": feat, "TRAIN": list(range(1, len(yt) + 1)), "VAL": list(range(1, len(yv) + 1)),
+         "xtr": Xt, "ytr": yt, "xva": Xv, "yva": yv, "c0": c0}
+    if warm:
+        w, b = exact_svm(Xt, yt, c0)
+        d.update(w0=w, b0=b, xi0=np.maximum(0.0, 1.0 - yt * (Xt @ w + b)))
+    return d
 
 
 def exact_svm(X: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, float]:
@@ -90,8 +95,9 @@ def grid_search(train, val, test, grid: np.ndarray = GRID) -> dict:
 
 
 def lvhba_svm(train, val, test, seed: int, max_iter: int = 80, device: str = "cpu", c_start: str = "paper",
-              **options) -> dict:
-    """c_start "paper": c ~ U(-6, -5) as in the authors' scripts; "zero": c = 0 (exp(c) = 1)."""
+              warm: bool = False, **options) -> dict:
+    """c_start "paper": c ~ U(-6, -5) as in the authors' scripts; "zero": c = 0 (exp(c) = 1).
+    `warm` starts the follower at its exact answer to the starting c."""
     from optdsl.api.model import load
 
     if c_start == "paper":
@@ -99,7 +105,7 @@ def lvhba_svm(train, val, test, seed: int, max_iter: int = 80, device: str = "cp
     else:
         c0 = np.zeros(len(train[1]))
     t0 = time.perf_counter()
-    m = load(SVM_MODEL, data=svm_data(train, val, c0))
+    m = load(SVM_MODEL, data=svm_data(train, val, c0, warm=warm))
     r = m.solve(solver="lvhba", device=device, max_iter=max_iter, **options)
     wall = time.perf_counter() - t0
     d = train[0].shape[1]
@@ -132,7 +138,7 @@ def cleaning_split(seed: int, n_train: int = 300, n_val: int = 100, rate: float 
     return (Xt, noisy), (Xv, yv), (Xs, ys), flipped
 
 
-def cleaning_run(seed: int, max_iter: int = 300, device: str = "cpu", **options) -> dict:
+def cleaning_run(seed: int, max_iter: int = 300, device: str = "cpu", warm: bool = True, **options) -> dict:
     """LV-HBA hyper-cleaning against the SVM trained on the noisy labels with equal weights."""
     from optdsl.api.model import load
 
@@ -140,7 +146,7 @@ def cleaning_run(seed: int, max_iter: int = 300, device: str = "cpu", **options)
     w0, b0 = exact_svm(*train, np.zeros(len(train[1])))
     base = accuracy(w0, b0, *test)
     t0 = time.perf_counter()
-    m = load(SVM_MODEL, data=svm_data(train, val, np.zeros(len(train[1]))))
+    m = load(SVM_MODEL, data=svm_data(train, val, np.zeros(len(train[1])), warm=warm))
     r = m.solve(solver="lvhba", device=device, max_iter=max_iter, **options)
     wall = time.perf_counter() - t0
     c = np.array(list(r.variables["c"].values()))
