@@ -37,7 +37,7 @@ TOY_SETTINGS = {
     "optdsl defaults": {},
     # the official script's settings (ALGORITHMS.md section 2), with our fixes (z updated, gamma divides)
     "official-script settings": {"alpha": 0.008, "beta": 0.02, "eta": 0.01, "c_lower": 0.025, "p": 0.3},
-    "defaults, Jacobi multiplier step": {"inner": "jacobi", "r": 1.0},
+    "defaults, Jacobi multiplier step, lambda in [-1, 1]": {"inner": "jacobi", "r": 1.0},
 }
 
 
@@ -98,7 +98,7 @@ def toy(args: argparse.Namespace) -> str:
         print(lines[-1], flush=True)
         curves[label] = {"options": opts, "curve": curve}
     OUT.mkdir(exist_ok=True)
-    (OUT / f"lvhba_toy_{args.device.replace(':', '')}.json").write_text(json.dumps(curves))
+    (OUT / f"lvhba_toy_{args.device.replace(':', '')}_n{n}.json").write_text(json.dumps(curves))
     return "\n".join(lines)
 
 
@@ -147,9 +147,38 @@ def clean(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def plot(args: argparse.Namespace) -> str:
+    """docs/figures/lvhba_toy.png from the toy's curves: error in x against iterations and time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    src = OUT / f"lvhba_toy_{args.device.replace(':', '')}_n{args.n}.json"
+    curves = json.loads(src.read_text())
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for label, v in curves.items():
+        c = np.array(v["curve"])
+        a.semilogy(c[:, 0], c[:, 1], label=label)
+        b.semilogy(c[:, 3], c[:, 1], label=label)
+    for ax, xl in ((a, "iterations"), (b, "seconds (shared 2-core CPU)")):
+        ax.axhline(0.1, color="grey", lw=0.6, ls=":")
+        ax.axhline(0.03, color="grey", lw=0.6, ls=":")
+        ax.set_xlabel(xl)
+        ax.set_ylabel("||x - x*|| / ||x*||")
+        ax.grid(alpha=0.3)
+    a.legend(fontsize=8)
+    fig.suptitle(f"LV-HBA on the toy with a known solution (n = {args.n}, {args.device})")
+    fig.tight_layout()
+    dest = HERE.parent / "docs" / "figures" / "lvhba_toy.png"
+    dest.parent.mkdir(exist_ok=True)
+    fig.savefig(dest, dpi=110)
+    return f"wrote {dest}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=("toy", "svm", "clean"))
+    ap.add_argument("task", choices=("toy", "svm", "clean", "plot"))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--iters", type=int, default=None)
     ap.add_argument("--seeds", type=int, default=5)
@@ -157,11 +186,14 @@ def main() -> None:
     ap.add_argument("--only-defaults", action="store_true")
     args = ap.parse_args()
     if args.iters is None:
-        args.iters = {"toy": 5000, "svm": 400, "clean": 1000}[args.task]
-    text = {"toy": toy, "svm": svm, "clean": clean}[args.task](args)
+        args.iters = {"toy": 5000, "svm": 400, "clean": 1000, "plot": 0}[args.task]
+    text = {"toy": toy, "svm": svm, "clean": clean, "plot": plot}[args.task](args)
     print(text)
+    if args.task == "plot":
+        return
     OUT.mkdir(exist_ok=True)
-    suffix = "" if args.device == "cpu" else "_" + args.device.replace(":", "")
+    suffix = ("" if args.device == "cpu" else "_" + args.device.replace(":", "")) + (
+        f"_n{args.n}" if args.task == "toy" and args.n != 100 else "")
     (OUT / f"lvhba_{args.task}{suffix}.md").write_text(text + "\n")
 
 

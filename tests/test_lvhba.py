@@ -146,3 +146,46 @@ def test_json_output_has_history():
     d = json.loads(render(r, "json"))
     assert len(d["history"]["gap"]) == 50
     assert "lower_gap" in d["stats"]
+
+
+# ---------------------------------------------------------------------------- applications (reduced)
+def _tasks():
+    import sys
+
+    sys.path.insert(0, str(EX.parent / "benchmarks"))
+    import lvhba_tasks
+
+    return lvhba_tasks
+
+
+def test_svm_hyperparameters_reduced_against_grid_search():
+    """Experiment 3 at reduced size (200 train / 100 validation / rest test, one seed)."""
+    pytest.importorskip("sklearn")
+    T = _tasks()
+    if not (T.CORPORA / "libsvm" / "diabetes_scale.txt").exists():
+        pytest.skip(f"LIBSVM corpus not found under {T.CORPORA} (set OPTDSL_CORPORA)")
+    X, y = T.libsvm("diabetes_scale.txt")
+    tr, va, te = T.split(X, y, seed=3, n_train=200, n_val=100)
+    grid = T.grid_search(tr, va, te)
+    r = T.lvhba_svm(tr, va, te, seed=3, max_iter=200, c_start="zero", warm=True)
+    majority = max(np.mean(te[1] > 0), np.mean(te[1] < 0))
+    assert r["test_acc"] >= grid["test_acc"] - 0.05
+    assert r["test_acc"] > majority + 0.05
+    assert r["result"].stats["violation"] <= 1e-6  # the margins are in the projected set
+
+
+def test_hyper_cleaning_reduced_beats_noisy_baseline():
+    pytest.importorskip("sklearn")
+    T = _tasks()
+    r = T.cleaning_run(seed=2, max_iter=600)
+    assert r["flip_auc"] > 0.8  # the learned weights single out the flipped labels
+    assert r["cleaned_acc"] > r["baseline_acc"]
+
+
+def test_cuda_request_without_a_gpu_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(SolverError, match="GPU|cuda"):
+        load(EX / "bilevel_linear.opt").solve(device="cuda", max_iter=5)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# GPU checks, short and each bounded by `timeout`. Run from anywhere on a machine with a CUDA
+# build of torch:  bash benchmarks/device_check.sh   (PYTHON=... to pick the interpreter).
+# Each section prints its own table; a failed or timed-out section says so and the next one runs.
+set -u
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+section() { echo; echo "== $1"; }
+
+$PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
+
+# ---------------------------------------------------------------------------- lvhba (bilevel)
+section "lvhba: toy n=100 on cuda (error at 1000/2000 iterations, s per 1000 iterations)"
+timeout 180 $PY benchmarks/bench_lvhba.py toy --device cuda --iters 2000 --only-defaults \
+  || echo "lvhba toy n=100 cuda: failed or timed out"
+section "lvhba: toy n=100000 (300,000 variables), 500 iterations, cuda then cpu"
+timeout 150 $PY benchmarks/bench_lvhba.py toy --device cuda --n 100000 --iters 500 --only-defaults \
+  || echo "lvhba toy n=1e5 cuda: failed or timed out"
+timeout 150 $PY benchmarks/bench_lvhba.py toy --device cpu --n 100000 --iters 500 --only-defaults \
+  || echo "lvhba toy n=1e5 cpu: failed or timed out"
+section "lvhba: SVM hyperparameters on cuda, 1 seed per data set"
+timeout 150 $PY benchmarks/bench_lvhba.py svm --device cuda --seeds 1 \
+  || echo "lvhba svm cuda: failed or timed out"
