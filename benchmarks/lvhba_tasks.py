@@ -50,6 +50,14 @@ def svm_data(train, val, c0: np.ndarray, warm: bool = False) -> dict:
     return d
 
 
+def svm_model(data: dict):
+    """examples/svm_hyper.opt with `data` in place of its example data file."""
+    from optdsl.api.model import parse_model
+
+    text = "\n".join(line for line in SVM_MODEL.read_text().splitlines() if not line.startswith("data "))
+    return parse_model(text, data=data, name=str(SVM_MODEL))
+
+
 def exact_svm(X: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, float]:
     """The follower solved exactly: min 1/2||w||^2 + 1/2 sum exp(c_i) xi_i^2, y_i(w'x_i + b) + xi_i >= 1."""
     import scipy.sparse as sp
@@ -98,14 +106,12 @@ def lvhba_svm(train, val, test, seed: int, max_iter: int = 80, device: str = "cp
               warm: bool = False, **options) -> dict:
     """c_start "paper": c ~ U(-6, -5) as in the authors' scripts; "zero": c = 0 (exp(c) = 1).
     `warm` starts the follower at its exact answer to the starting c."""
-    from optdsl.api.model import load
-
     if c_start == "paper":
         c0 = np.random.default_rng(1000 + seed).uniform(-6.0, -5.0, len(train[1]))
     else:
         c0 = np.zeros(len(train[1]))
     t0 = time.perf_counter()
-    m = load(SVM_MODEL, data=svm_data(train, val, c0, warm=warm))
+    m = svm_model(svm_data(train, val, c0, warm=warm))
     r = m.solve(solver="lvhba", device=device, max_iter=max_iter, **options)
     wall = time.perf_counter() - t0
     d = train[0].shape[1]
@@ -140,13 +146,11 @@ def cleaning_split(seed: int, n_train: int = 300, n_val: int = 100, rate: float 
 
 def cleaning_run(seed: int, max_iter: int = 300, device: str = "cpu", warm: bool = True, **options) -> dict:
     """LV-HBA hyper-cleaning against the SVM trained on the noisy labels with equal weights."""
-    from optdsl.api.model import load
-
     train, val, test, flipped = cleaning_split(seed)
     w0, b0 = exact_svm(*train, np.zeros(len(train[1])))
     base = accuracy(w0, b0, *test)
     t0 = time.perf_counter()
-    m = load(SVM_MODEL, data=svm_data(train, val, np.zeros(len(train[1])), warm=warm))
+    m = svm_model(svm_data(train, val, np.zeros(len(train[1])), warm=warm))
     r = m.solve(solver="lvhba", device=device, max_iter=max_iter, **options)
     wall = time.perf_counter() - t0
     c = np.array(list(r.variables["c"].values()))
