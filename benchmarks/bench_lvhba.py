@@ -41,7 +41,7 @@ TOY_SETTINGS = {
 }
 
 
-def run_toy(n: int, iters: int, device: str, opts: dict, every: int = 50) -> dict:
+def run_toy(n: int, iters: int, device: str, opts: dict, every: int = 50, starts: int = 1) -> dict:
     """The lvhba iteration driven directly (same code as the backend) so that the error in x is
     read every `every` iterations without rerunning: (iterations, error, seconds) triples."""
     import torch
@@ -55,7 +55,7 @@ def run_toy(n: int, iters: int, device: str, opts: dict, every: int = 50) -> dic
     li = torch.as_tensor(form.leader_idx)
     with algorithm.cpu_threads(None, 3 * n):
         alg = algorithm.LVHBA(form, o, device)
-        W, theta, lam, z = alg.start(1, 0)
+        W, theta, lam, z = alg.start(starts, 0)
         xs = torch.full((n,), -0.3, dtype=torch.float64, device=alg.dev)
         ys = torch.cat([torch.full((n,), 0.7), torch.full((n,), -0.4)]).to(torch.float64).to(alg.dev)
         curve = []
@@ -77,14 +77,15 @@ def run_toy(n: int, iters: int, device: str, opts: dict, every: int = 50) -> dic
 
 def toy(args: argparse.Namespace) -> str:
     n = args.n
-    lines = [f"### Toy (n = {n}), {args.iters} iterations, device {args.device}", "",
+    lines = [f"### Toy (n = {n}), {args.iters} iterations, {args.starts} start(s) in one batch, "
+             f"device {args.device}", "",
              "| setting | rel. error x @1000 | @2000 | @5000 | rel. error y (end) | lambda (end) | s / 1000 it |",
              "|---|---|---|---|---|---|---|"]
     curves = {}
     for label, opts in TOY_SETTINGS.items():
         if args.only_defaults and label != "optdsl defaults":
             continue
-        res = run_toy(n, args.iters, args.device, opts)
+        res = run_toy(n, args.iters, args.device, opts, starts=args.starts)
         curve = res["curve"]
         at = {k: e for k, e, _, _ in curve}
         end = curve[-1]
@@ -98,7 +99,8 @@ def toy(args: argparse.Namespace) -> str:
         print(lines[-1], flush=True)
         curves[label] = {"options": opts, "curve": curve}
     OUT.mkdir(exist_ok=True)
-    (OUT / f"lvhba_toy_{args.device.replace(':', '')}_n{n}.json").write_text(json.dumps(curves))
+    batch = f"_b{args.starts}" if args.starts != 1 else ""
+    (OUT / f"lvhba_toy_{args.device.replace(':', '')}_n{n}{batch}.json").write_text(json.dumps(curves))
     return "\n".join(lines)
 
 
@@ -183,6 +185,7 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=None)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--starts", type=int, default=1, help="toy: starts advanced together as one batch")
     ap.add_argument("--only-defaults", action="store_true")
     args = ap.parse_args()
     if args.iters is None:
@@ -193,7 +196,8 @@ def main() -> None:
         return
     OUT.mkdir(exist_ok=True)
     suffix = ("" if args.device == "cpu" else "_" + args.device.replace(":", "")) + (
-        f"_n{args.n}" if args.task == "toy" and args.n != 100 else "")
+        f"_n{args.n}" if args.task == "toy" and args.n != 100 else "") + (
+        f"_b{args.starts}" if args.task == "toy" and args.starts != 1 else "")
     (OUT / f"lvhba_{args.task}{suffix}.md").write_text(text + "\n")
 
 
