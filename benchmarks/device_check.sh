@@ -13,3 +13,22 @@ for dev in ('cpu', 'cuda'):
     t = time.perf_counter(); r = od.parse_model(text).solve(solver='ipopt', device=dev)
     print(dev, r.status.value, f'{r.objective:.10g}', f'{time.perf_counter() - t:.2f} s')
 "
+# GPU checks, short and each bounded by `timeout`. Run from anywhere on a machine with a CUDA
+# build of torch:  bash benchmarks/device_check.sh   (PYTHON=... to pick the interpreter).
+# Each section prints its own table; a failed or timed-out section says so and the next one runs.
+set -u
+PY=${PYTHON:-python}
+section() { echo; echo "== $1"; }
+$PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
+# ---------------------------------------------------------------------------- lvhba (bilevel)
+section "lvhba: toy n=100 on cuda (error at 1000/2000 iterations, s per 1000 iterations)"
+timeout 180 $PY benchmarks/bench_lvhba.py toy --device cuda --iters 2000 --only-defaults \
+  || echo "lvhba toy n=100 cuda: failed or timed out"
+section "lvhba: toy n=100 with 1000 starts in one batch (300,000 variables): cuda, then cpu"
+timeout 150 $PY benchmarks/bench_lvhba.py toy --device cuda --starts 1000 --iters 1000 --only-defaults \
+  || echo "lvhba toy 1000 starts cuda: failed or timed out"
+timeout 150 $PY benchmarks/bench_lvhba.py toy --device cpu --starts 1000 --iters 200 --only-defaults \
+  || echo "lvhba toy 1000 starts cpu: failed or timed out"
+section "lvhba: SVM hyperparameters on cuda, 1 seed per data set"
+timeout 150 $PY benchmarks/bench_lvhba.py svm --device cuda --seeds 1 \
+  || echo "lvhba svm cuda: failed or timed out"

@@ -34,6 +34,7 @@ class FormKind:
     lowering: str  # "module:function" taking (ir, options) and returning the form
     expresses: frozenset[str]
     description: str
+    needs: frozenset[str] = frozenset()  # features a model must have to be lowered to this kind
 
 
 FORMS: dict[str, FormKind] = {
@@ -44,7 +45,8 @@ FORMS: dict[str, FormKind] = {
         FormKind("nlp", "optdsl.lower.nlp:lower_nlp", _SMOOTH,
                  "oracles of a smooth NLP: f, grad, c, jac, hess_lag"),
         FormKind("bilevel", "optdsl.lower.bilevel:to_bilevel_form", _SMOOTH | {"bilevel"},
-                 "leader and follower NLP oracles over all variables, with the levels' variables"),
+                 "leader and follower NLP oracles over all variables, with the levels' variables",
+                 frozenset({"bilevel"})),
         FormKind("dag", "optdsl.lower.dag:to_dag_form", _SMOOTH | {"acyclic"},
                  "a score over a square variable W that must be acyclic, with its per-node decomposition"),
         FormKind("ir", "optdsl.lower.chain:lower_ir", _SMOOTH | {"integer"},
@@ -154,7 +156,7 @@ def plans(features: Iterable[str], start_form: str | None = None, backend: str |
 def _can_enter(features: frozenset[str], kind: str | None, form: str) -> bool:
     """Can a problem at form `kind` (None: still the IR) enter something that takes `form`?"""
     if kind is None:
-        return form in FORMS and features <= FORMS[form].expresses
+        return form in FORMS and features <= FORMS[form].expresses and FORMS[form].needs <= features
     return kind == form
 
 
