@@ -14,7 +14,8 @@ NOTEARS_OPTIONS: dict[str, Option] = {
     "h_tol": Option(float, 1e-8, "stop when h(W) <= h_tol", None),
     "rho_max": Option(float, 1e16, "stop when the penalty reaches rho_max", None),
     "threshold": Option(float, 0.3, "drop |W_ij| below this at the end", None),
-    "score": Option(str, "auto", "auto: the recognized score; generic: the model's objective as is", ("auto", "generic")),
+    "score": Option(str, "auto", "auto: the recognized score; generic: the model's objective as is",
+                    ("auto", "generic")),
 }
 
 STATUS_MAP: dict[str, TerminationStatus] = {

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 from optdsl.solvers.topo.scores import Score
+from optdsl.solvers.topo.threads import blas_threads
 from scipy.optimize import minimize
 
 
@@ -30,6 +31,7 @@ class NotearsParams:
     threshold: float = 0.3
     time_limit: float | None = None
     verbose: bool = False
+    threads: int | None = 1  # BLAS threads
 
 
 @dataclass
@@ -49,6 +51,11 @@ def h_value_grad(W: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def notears(score: Score, params: NotearsParams, W0: np.ndarray | None = None) -> NotearsResult:
+    with blas_threads(params.threads):
+        return _notears(score, params, W0)
+
+
+def _notears(score: Score, params: NotearsParams, W0: np.ndarray | None = None) -> NotearsResult:
     t0 = time.perf_counter()
     d = score.d
     lam = np.full((d, d), params.lambda1) + (score.l1 if score.l1 is not None else 0.0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from optdsl.solvers.topo.build import score_of
-from optdsl.solvers.topo.run import blas_threads, dag_result
+from optdsl.solvers.topo.run import dag_result
+from optdsl.solvers.topo.threads import blas_threads
 
 from optdsl.backends import SolveOptions
 from optdsl.errors import SolverError

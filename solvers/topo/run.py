@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
@@ -17,16 +16,7 @@ from optdsl.results import Result, SolutionStatus, TerminationStatus
 from . import STATUS_MAP, TopoBackend
 from .build import score_of
 from .search import TopoParams, topo
-
-
-def blas_threads(threads: int | None) -> Any:
-    """Dense kernels of size d run faster on one BLAS thread than on many contending ones
-    (measured: 20x at d = 100 on a shared 2-core machine)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=threads or 1, user_api="blas")
+from .threads import blas_threads
 
 
 def order_from_graph(W: np.ndarray, threshold: float = 0.0) -> np.ndarray:

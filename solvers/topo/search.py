@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .scores import GramScore, Score, prefix_mask
+from .threads import blas_threads
 
 
 @dataclass
@@ -38,6 +39,7 @@ class TopoParams:
     seed: int = 0
     verbose: bool = False
     log_every_s: float = 2.0
+    threads: int | None = 1  # BLAS threads
 
 
 @dataclass
@@ -142,6 +144,11 @@ class _Fitter:
 
 def topo(score: Score, order0: np.ndarray, params: TopoParams) -> TopoResult:
     """Run TOPO from `order0` and return the thresholded, refit graph."""
+    with blas_threads(params.threads):
+        return _topo(score, order0, params)
+
+
+def _topo(score: Score, order0: np.ndarray, params: TopoParams) -> TopoResult:
     t0 = time.perf_counter()
     deadline = None if params.time_limit is None else t0 + params.time_limit
     d = score.d
