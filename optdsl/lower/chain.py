@@ -34,6 +34,7 @@ class FormKind:
     lowering: str  # "module:function" taking (ir, options) and returning the form
     expresses: frozenset[str]
     description: str
+    needs: frozenset[str] = frozenset()  # features a problem must have to take this form
 
 
 FORMS: dict[str, FormKind] = {
@@ -46,7 +47,8 @@ FORMS: dict[str, FormKind] = {
         FormKind("bilevel", "optdsl.lower.bilevel:to_bilevel_form", _SMOOTH | {"bilevel"},
                  "leader and follower NLP oracles over all variables, with the levels' variables"),
         FormKind("dag", "optdsl.lower.dag:to_dag_form", _SMOOTH | {"acyclic"},
-                 "a score over a square variable W that must be acyclic, with its per-node decomposition"),
+                 "a score over a square variable W that must be acyclic, with its per-node decomposition",
+                 frozenset({"acyclic"})),
         FormKind("surrogate", "optdsl.lower.surrogate:to_surrogate_form", _SMOOTH | {"surrogate"},
                  "networks, the expressions that feed them and how their outputs enter the model"),
     )
@@ -152,7 +154,7 @@ def plans(features: Iterable[str], start_form: str | None = None, backend: str |
 def _can_enter(features: frozenset[str], kind: str | None, form: str) -> bool:
     """Can a problem at form `kind` (None: still the IR) enter something that takes `form`?"""
     if kind is None:
-        return form in FORMS and features <= FORMS[form].expresses
+        return form in FORMS and features <= FORMS[form].expresses and FORMS[form].needs <= features
     return kind == form
 
 

@@ -126,10 +126,12 @@ def to_dag_form(ir: ModelIR, opts: object | None = None) -> DAGForm:
     if len(outside):
         raise SolverError(f"the score uses variables other than {block.name}; the DAG backends optimize "
                           f"{block.name} only")
+    from dataclasses import replace
+
     from optdsl.lower.nlp import to_nlpform
 
-    device = getattr(opts, "device", "cpu") if opts is not None else "cpu"
-    score = to_nlpform(ir, device=device)
+    device = (getattr(opts, "device", None) if opts is not None else None) or "cpu"
+    score = to_nlpform(replace(ir, structures=[]), device=device)  # the score alone: acyclic(W) is the form's
     sign = -1.0 if obj.sense == "max" else 1.0
     decomposition = recognize(e, block.start, d, sign)
     decomposition.data = find_data(ir, decomposition, d, nodes)
