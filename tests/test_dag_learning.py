@@ -310,3 +310,38 @@ def test_sachs_against_both_reference_graphs():
     assert st[0] <= sn[0] and st[1] <= sn[1], (st, sn)
     X = df.to_numpy(float)
     assert ls_score(X, Wt) < ls_score(X, Wn)
+
+
+def test_example_with_data_and_plot(tmp_path, capsys):
+    pytest.importorskip("networkx")
+    pytest.importorskip("matplotlib")
+    from optdsl.cli import main
+    from optdsl.dag.plot import read_edges
+
+    png = tmp_path / "g.png"
+    ex = ROOT / "examples"
+    assert main(["solve", str(ex / "dag_sem.opt"), "--plot", str(png), "--plot-reference",
+                 str(ex / "dag_sem_edges.txt")]) == 0
+    out = capsys.readouterr().out
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+    nodes = [f"x{k}" for k in range(1, 9)]
+    learned = np.zeros((8, 8))
+    for a, b in re.findall(r"^  (x\d) -> (x\d)", out, flags=re.M):
+        learned[nodes.index(a), nodes.index(b)] = 1
+    truth = read_edges(ex / "dag_sem_edges.txt", nodes)
+    assert truth.sum() == 16 and count_accuracy(truth, learned)["shd"] == 0
+
+
+def test_mlp_variant_on_a_small_nonlinear_sem():
+    pytest.importorskip("torch")
+    X, _, B = simulate(4, 1, "ER", n=200, mechanism="mlp", seed=0)
+    r = model(X, nodes=list("abcd")).solve(model="mlp", threshold=0.5, mlp_iter=60, hidden=8, seed=0)
+    W = _W(r, list("abcd"))
+    assert r.stats["score_kind"] == "MLP per node" and is_dag(W)
+    assert count_accuracy(B, W)["shd"] <= 1
+    text = ("set V := 1..3; param G {V, V}; var W {V, V};\n"
+            "minimize q: sum {j in V, i in V, l in V} G[i,l]*W[i,j]*W[l,j] - 2*sum {i in V, j in V} G[i,j]*W[i,j];\n"
+            "subject to dag: acyclic(W);\n")
+    gram_only = od.parse_model(text, data={"G": np.eye(3) + 0.1})
+    with pytest.raises(SolverError, match="needs the samples"):
+        gram_only.solve(model="mlp")

@@ -362,6 +362,9 @@ def find_data(ir: ModelIR, dec: object, d: int, nodes: list) -> np.ndarray | Non
         if denom == 0:
             continue
         c = float((A[off] * C[off]).sum()) / denom
-        if c > 0 and np.allclose(A[off], c * C[off], rtol=1e-7, atol=1e-12 * float(np.abs(A).max())):
+        tol = 1e-7 * float(np.abs(A).max())
+        ridge = np.diag(A) - c * np.diag(C)  # a uniform l2 weight may sit on the diagonal
+        if (c > 0 and np.allclose(A[off], c * C[off], rtol=1e-7, atol=tol) and np.ptp(ridge) <= tol
+                and ridge[0] >= -tol and np.isclose(dec.const, 0.5 * c * np.trace(C), rtol=1e-7)):
             return X
     return None
