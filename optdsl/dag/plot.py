@@ -48,9 +48,15 @@ def plot_graph(W: np.ndarray, nodes: list, path: str | Path, reference: np.ndarr
                     layer[v] = max(layer[v], layer[u] + 1)
     except nx.NetworkXUnfeasible:  # a cyclic estimate: one layer
         pass
-    for v in range(d):
-        G.nodes[v]["layer"] = layer[v]
-    pos = nx.multipartite_layout(G, subset_key="layer")
+    # x: the layer (longest path from a source); y: a force-directed layout's, spread within
+    # each layer, so that long edges do not run through the nodes of a chain
+    kk = nx.kamada_kawai_layout(G.to_undirected()) if d > 2 else {v: (0.0, float(v)) for v in range(d)}
+    pos = {}
+    for lay in set(layer.values()):
+        members = sorted((v for v in range(d) if layer[v] == lay), key=lambda v: kk[v][1])
+        for k, v in enumerate(members):
+            spread = (k - (len(members) - 1) / 2) * 0.5
+            pos[v] = np.array([float(lay), 0.5 * float(kk[v][1]) + spread])
     style: dict[str, list] = {"black": [], "red": [], "orange": [], "grey": []}
     if reference is None:
         style["black"] = [tuple(e) for e in np.argwhere(E)]
@@ -80,9 +86,6 @@ def plot_graph(W: np.ndarray, nodes: list, path: str | Path, reference: np.ndarr
                    (("black", "in the reference"), ("red", "extra"), ("orange", "reversed"), ("grey", "missing"))]
         ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
     ax.set_title(title or f"{int(E.sum())} edges")
-    ys = np.array([p[1] for p in pos.values()])
-    if np.ptp(ys) < 1e-9:  # one node per layer: give the line some room
-        ax.set_ylim(ys[0] - 0.5, ys[0] + 0.5)
     ax.margins(0.12)
     ax.axis("off")
     out = Path(path)
