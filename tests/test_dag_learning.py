@@ -267,6 +267,11 @@ def test_notears_backend_and_topo_from_notears():
     assert rn.backend == "notears" and rt.backend == "topo"
     assert rt.objective <= rn.objective + 1e-9
     assert rt.stats["start"] == "NOTEARS's graph"
+    rs = model(X, W0=np.where(B != 0, 1.0, 0.0)).solve("topo", init="start")  # start from a given graph
+    assert rs.stats["start"] == "the graph of the start values" and rs.objective <= rn.objective + 1e-9
+    names = [f"X{k}" for k in range(1, 7)]
+    ro = m.solve("topo", order=",".join(reversed(names)), large_searches=0, size_small=1, max_iter=1)
+    assert ro.stats["start"] == "given order"
 
 
 # ------------------------------------------------------------------------------ Sachs
@@ -335,7 +340,7 @@ def test_example_with_data_and_plot(tmp_path, capsys):
 def test_mlp_variant_on_a_small_nonlinear_sem():
     pytest.importorskip("torch")
     X, _, B = simulate(4, 1, "ER", n=200, mechanism="mlp", seed=0)
-    r = model(X, nodes=list("abcd")).solve(model="mlp", threshold=0.5, mlp_iter=60, hidden=8, seed=0)
+    r = model(X, nodes=list("abcd")).solve(model="mlp", threshold=0.5, mlp_iter=30, hidden=5, seed=0)
     W = _W(r, list("abcd"))
     assert r.stats["score_kind"] == "MLP per node" and is_dag(W)
     assert count_accuracy(B, W)["shd"] <= 1

@@ -109,8 +109,6 @@ def dag_result(form: DAGForm, W: np.ndarray, status: TerminationStatus, backend:
         message = (message + "; " if message else "") + "the thresholded graph still has a cycle"
     else:
         sol = SolutionStatus.LOCALLY_OPTIMAL if status == TerminationStatus.OPTIMAL else SolutionStatus.FEASIBLE
-    r = Result(status=status, solution_status=sol, backend=backend, objective=obj, x=x if acyclic else x,
-               iterations=iterations, times={"solve_s": seconds}, stats=stats, message=message, layout=form.layout)
-    if hasattr(r, "history"):
-        r.history = history
-    return r
+    return Result(status=status, solution_status=sol, backend=backend, objective=obj, x=x, iterations=iterations,
+                  times={"solve_s": seconds}, stats=stats, message=message, layout=form.layout,
+                  history={k: list(v) for k, v in history.items()})
