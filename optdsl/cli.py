@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--output", choices=["text", "json", "csv"], default="text")
     v.add_argument("-o", dest="outfile", help="write the output to this file")
     v.add_argument("--verbose", "-v", action="store_true", help="show the solver's log")
+    v.add_argument("--plot", metavar="FILE.png", help="draw a learned graph (DAG models; needs optdsl[plot])")
+    v.add_argument("--plot-reference", metavar="EDGES", help="edge list of a reference graph for --plot")
 
     k = sub.add_parser("convert", help="write the lowered model as .mps or .lp")
     model_args(k)
@@ -178,6 +180,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         from optdsl.script import run_script
 
         run_script(model, result, sys.stdout)
+    if args.plot and result.has_solution:
+        from optdsl.dag.plot import plot_result
+
+        print(f"wrote {plot_result(result, args.plot, args.plot_reference)}", file=sys.stderr)
     return 0 if result.has_solution else 1
 
 

@@ -42,6 +42,10 @@ def _text(r: Result, tol: float) -> str:
     out.append(f"backend:         {r.backend}")
     if r.message:
         out.append(f"message:         {r.message}")
+    if r.has_solution and "edges" in r.stats:  # a learned graph (DAG backends)
+        out.append(f"order:           {' '.join(map(str, r.stats.get('order', [])))}")
+        out.append(f"edges:           {len(r.stats['edges'])}")
+        out.extend(f"  {a} -> {b}  {w:.6g}" for a, b, w in r.stats["edges"])
     if r.has_solution:
         for name, v in r.variables.items():
             out.append("")

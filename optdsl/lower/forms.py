@@ -155,7 +155,9 @@ class DAGForm:
 
     `w_index[i, j]` is the flat position of W[i, j]; `score` holds the objective (and any other
     constraints) over all variables. `decomposition` is what the DAG lowering recognized of the
-    score's per-node structure (None when it is only a smooth function).
+    score's per-node structure (None when it is only a smooth function): here a per-node quadratic,
+    a per-node logistic loss, or a smooth score plus l1 weights (see optdsl/lower/dag.py).
+    `forbidden` marks edges the model fixes at zero (and the diagonal); `x0` is the start point.
     """
 
     d: int
@@ -164,3 +166,7 @@ class DAGForm:
     score: NLPForm
     decomposition: Any = None
     layout: Layout = field(default_factory=Layout)
+    var: str = "W"
+    forbidden: np.ndarray | None = None  # bool (d, d): edges fixed at zero by the model
+    x0: np.ndarray | None = None
+    name: str = "dag"
