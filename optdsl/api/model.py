@@ -43,8 +43,8 @@ class Model(ModelBuilder):
             extra = getattr(self, "_surrogate_extra", {})
             for s in self._ir.structures:  # Python surrogates; file paths are relative to the model folder
                 if s.kind == "surrogate":
-                    s.data.setdefault("base_dir", self._base_dir)
-                    s.data.update({k: v for k, v in extra.get(s.name, {}).items() if v is not None})
+                    s.data.setdefault("_base_dir", self._base_dir)
+                    s.data.update({"_" + k: v for k, v in extra.get(s.name, {}).items() if v is not None})
         return self._ir
 
     def check(self) -> None:

@@ -1,7 +1,7 @@
 """The `attack_dfo` backend: directional attacks through the network interleaved with cDSM
 (Bouchet and Vidal 2025). The default for models with a surrogate.
 
-Options (`--option attack_dfo.KEY=VALUE`): those of `optdsl.solvers.cdsm.common.COMMON` plus the
+Options (`--option attack_dfo.KEY=VALUE`): those of `optdsl.solvers.cdsm.options.COMMON` plus the
 attack's (below). See docs/surrogates.md.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from optdsl.solvers.cdsm.common import COMMON, Spec, parse
+from optdsl.solvers.cdsm.options import COMMON, Spec, parse
 
 from optdsl.backends import Backend, SolveOptions
 from optdsl.results import Result

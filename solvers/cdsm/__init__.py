@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from optdsl.backends import Backend, SolveOptions
 from optdsl.results import Result
 
-from .common import COMMON, Spec, parse
+from .options import COMMON, Spec, parse
 
 OPTIONS: dict[str, Spec] = {
     **COMMON,
