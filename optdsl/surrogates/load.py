@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,9 @@ def load_file(name: str, path: str, base_dir: str | Path | None = None, architec
         return _load_exported(name, p)
     if kind == formats.TORCHSCRIPT:
         try:
-            module = torch.jit.load(str(p), map_location="cpu").eval()
+            with warnings.catch_warnings():  # deprecated in favour of torch.export, still supported
+                warnings.simplefilter("ignore", DeprecationWarning)
+                module = torch.jit.load(str(p), map_location="cpu").eval()
         except Exception as exc:
             raise ModelError(f"surrogate '{name}': '{p}' is not a loadable TorchScript archive ({exc})") from exc
         return Surrogate(name, kind, fn=module, module=module)
@@ -215,7 +218,9 @@ def _load_onnx(name: str, p: Path) -> Surrogate:
 
 def _load_state_dict(name: str, p: Path, architecture: Any) -> Surrogate:
     try:
-        state = torch.load(str(p), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols before it refuses
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(str(p), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()
         why = next((ln for ln in first if "GLOBAL" in ln or "Unsupported" in ln), first[0] if first else "")
