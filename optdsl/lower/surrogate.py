@@ -216,7 +216,7 @@ def _calls(root: NL | None) -> list[NL]:
         seen.add(id(node))
         if node.op == "call":
             out.append(node)
-        stack.extend(node.args)
+        stack.extend(reversed(node.args))  # left to right: sites are numbered as written
     return out
 
 
