@@ -9,26 +9,26 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from optdsl.solvers.cdsm.options import COMMON, Spec, parse
+from optdsl.solvers.cdsm.options import COMMON, STATUS_MAP
 
-from optdsl.backends import Backend, SolveOptions
-from optdsl.results import Result
+from optdsl.backends import Backend, Option, SolveOptions
+from optdsl.results import Result, TerminationStatus
 
-OPTIONS: dict[str, Spec] = {
+OPTIONS: dict[str, Option] = {
     **COMMON,
-    "poll": Spec(str, "n+1", "cDSM poll set inside the hybrid", ("n+1", "2n")),
-    "attack": Spec(str, "fgsm", "attack: one signed-gradient step, or projected steps", ("fgsm", "pgd")),
-    "attack_loss": Spec(str, "linear", "<t, Φ̃> or the soft-label cross-entropy of the reference",
+    "poll": Option(str, "n+1", "cDSM poll set inside the hybrid", ("n+1", "2n")),
+    "attack": Option(str, "fgsm", "attack: one signed-gradient step, or projected steps", ("fgsm", "pgd")),
+    "attack_loss": Option(str, "linear", "<t, Φ̃> or the soft-label cross-entropy of the reference",
                         ("linear", "cross_entropy")),
-    "eps": Spec(float, 0.5, "attack budget in d-space ([0, 1]^n; 0.5 reaches the corners of the ball)"),
-    "pgd_steps": Spec(int, 10, "PGD steps"),
-    "pgd_alpha": Spec(float, 0.1, "PGD step in d-space"),
-    "r_atk_min": Spec(float, 1e-6, "smallest attack radius"),
-    "r_atk_max": Spec(float, 10.0, "largest attack radius"),
-    "increase": Spec(float, 1e-3, "relative increase of f̃ that skips the cDSM iteration"),
-    "attack_gradient": Spec(str, "auto", "autograd through the network, or forward differences",
+    "eps": Option(float, 0.5, "attack budget in d-space ([0, 1]^n; 0.5 reaches the corners of the ball)"),
+    "pgd_steps": Option(int, 10, "PGD steps"),
+    "pgd_alpha": Option(float, 0.1, "PGD step in d-space"),
+    "r_atk_min": Option(float, 1e-6, "smallest attack radius"),
+    "r_atk_max": Option(float, 10.0, "largest attack radius"),
+    "increase": Option(float, 1e-3, "relative increase of f̃ that skips the cDSM iteration"),
+    "attack_gradient": Option(str, "auto", "autograd through the network, or forward differences",
                             ("auto", "autograd", "fd")),
-    "fd_step": Spec(float, 1e-6, "forward-difference step in d-space (values-only networks)"),
+    "fd_step": Option(float, 1e-6, "forward-difference step in d-space (values-only networks)"),
 }
 
 
@@ -40,9 +40,11 @@ class AttackDFOBackend(Backend):
     form: ClassVar[str] = "surrogate"
     requires: ClassVar[tuple[str, ...]] = ("torch",)
     priority: ClassVar[int] = 40
-    options: ClassVar[dict[str, Spec]] = OPTIONS
+    options: ClassVar[dict[str, Option]] = OPTIONS
+    status_map: ClassVar[dict[str, TerminationStatus]] = STATUS_MAP
+    abilities: ClassVar[frozenset[str]] = frozenset({"history", "incumbent_trace"})
 
     def solve(self, form: Any, options: SolveOptions) -> Result:
         from .hybrid import run_hybrid
 
-        return run_hybrid(form, options, parse(OPTIONS, options.backend_options, self.name))
+        return run_hybrid(form, options, self.validate_options(options.backend_options))

@@ -11,9 +11,10 @@ from optdsl.backends import SolveOptions
 from optdsl.errors import SolverError
 from optdsl.lower.forms import SurrogateForm
 from optdsl.lower.surrogate_penalty import SurrogatePenalty
-from optdsl.results import Result, SolutionStatus, TerminationStatus
+from optdsl.results import Result, SolutionStatus
 
 from .evaluator import Evaluator, box_scale
+from .options import STATUS_MAP
 
 
 def setup(form: Any, options: SolveOptions, opts: dict[str, Any]) -> tuple[Evaluator, np.random.Generator, str]:
@@ -30,7 +31,8 @@ def setup(form: Any, options: SolveOptions, opts: dict[str, Any]) -> tuple[Evalu
     scale = box_scale(form.col_lower, form.col_upper, opts["scaling"])
     ev = Evaluator(problem, scale, opts["max_evals"], options.time_limit, project=opts["bounds"] == "project",
                    cache=opts["cache"], feas_tol=opts["feas_tol"], verbose=options.verbose)
-    seed = opts["seed"] if "seed" in (options.backend_options or {}) else (options.seed or 0)
+    seed = opts.get("seed")
+    seed = seed if seed is not None else (options.seed or 0)
     return ev, np.random.default_rng(seed), device
 
 
@@ -50,8 +52,7 @@ def make_result(ev: Evaluator, backend: str, reason: str, iterations: int, extra
         u, obj, sol = ev.feasible_u, ev.feasible_objective, SolutionStatus.FEASIBLE
     else:
         u, obj, sol = ev.best_u, ev.best_objective, SolutionStatus.NONE
-    status = {"radius": _converged(), "budget": TerminationStatus.ITERATION_LIMIT,
-              "time": TerminationStatus.TIME_LIMIT}[reason]
+    status = STATUS_MAP[reason]
     x = None if u is None else u * ev.scale
     messages = {"radius": "the search radii reached their minimum", "budget": "evaluation budget spent",
                 "time": "time limit reached"}
@@ -66,11 +67,3 @@ def make_result(ev: Evaluator, backend: str, reason: str, iterations: int, extra
                  layout=form.layout)
     res.history = {k: list(v) for k, v in ev.history.items()}  # best f̃ against evaluations and time
     return res
-
-
-def _converged() -> TerminationStatus:
-    # the poll radius at its minimum: a step-size stop, not a proof of optimality
-    for name in ("CONVERGED", "STALLED", "STEP_LIMIT"):
-        if hasattr(TerminationStatus, name):
-            return getattr(TerminationStatus, name)
-    return TerminationStatus.ITERATION_LIMIT
