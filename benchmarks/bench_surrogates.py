@@ -24,12 +24,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import surrogate_problems as sp  # noqa: E402
+from optdsl.solvers.cdsm.evaluator import Evaluator, OutOfBudget, box_scale  # noqa: E402
+from optdsl.solvers.cdsm.steps import inf_sphere  # noqa: E402
 
 from optdsl.backends import SolveOptions  # noqa: E402
 from optdsl.lower.surrogate import to_surrogate_form  # noqa: E402
 from optdsl.lower.surrogate_penalty import PenalizedSurrogate  # noqa: E402
-from optdsl.solvers.cdsm.evaluator import Evaluator, OutOfBudget, box_scale  # noqa: E402
-from optdsl.solvers.cdsm.steps import inf_sphere  # noqa: E402
 
 MARKS = (100, 1000, 5000, 20000)
 
