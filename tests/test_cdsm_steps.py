@@ -145,5 +145,6 @@ def test_cuda_request_without_a_gpu_is_a_clear_error() -> None:
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(SolverError, match="torch sees no GPU"):
-        _small_model().solve("attack_dfo", device="cuda", max_evals=10)
+    for solver in ("attack_dfo", "cdsm"):
+        with pytest.raises(SolverError, match="torch sees no GPU"):
+            _small_model().solve(solver, device="cuda", max_evals=10)

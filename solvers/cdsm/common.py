@@ -27,6 +27,12 @@ def setup(form: Any, options: SolveOptions, opts: dict[str, Any]) -> tuple[Evalu
     if not 0 < opts["r_min"] <= opts["r0"] <= opts["r_max"]:
         raise SolverError("radii must satisfy 0 < r_min <= r0 <= r_max")
     device = str(options.device or "cpu")
+    if device != "cpu":  # the networks run where the search asks (values here, the attack's graph too)
+        from optdsl.eval.torch_eval import resolve_device
+
+        dev = resolve_device(device)
+        for s in form.surrogates.values():
+            s.to(dev)
     problem, _ = SurrogatePenalty(opts["penalty"], opts["bounds"]).apply(form)
     scale = box_scale(form.col_lower, form.col_upper, opts["scaling"])
     ev = Evaluator(problem, scale, opts["max_evals"], options.time_limit, project=opts["bounds"] == "project",
