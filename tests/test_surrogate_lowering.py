@@ -144,3 +144,12 @@ def test_minimize_sense_and_bounds_as_penalties() -> None:
     np.testing.assert_allclose(ev.objective, y)
     np.testing.assert_allclose(ev.ftilde, -y - np.array([0.0, (2 * 0.5) ** 2 + (2 * 0.25) ** 2]))
     np.testing.assert_allclose(ev.violation, [0.0, 0.5])
+
+
+def test_only_models_with_a_surrogate_enter_the_surrogate_form() -> None:
+    plain = od.parse_model("var x >= 0;\nminimize f: (x - 1)^4;\nsubject to c: x^2 <= 4;\n")
+    assert choose_backend(plain.ir).form != "surrogate"
+    with pytest.raises(SolverError, match="cannot take this model"):
+        choose_backend(plain.ir, "attack_dfo")
+    m = _model(_net())
+    assert choose_backend(m.ir, "cdsm").name == "cdsm"

@@ -34,6 +34,7 @@ class FormKind:
     lowering: str  # "module:function" taking (ir, options) and returning the form
     expresses: frozenset[str]
     description: str
+    needs: frozenset[str] = frozenset()  # a problem enters this form only with these (a surrogate form needs one)
 
 
 FORMS: dict[str, FormKind] = {
@@ -44,11 +45,14 @@ FORMS: dict[str, FormKind] = {
         FormKind("nlp", "optdsl.lower.nlp:lower_nlp", _SMOOTH,
                  "oracles of a smooth NLP: f, grad, c, jac, hess_lag"),
         FormKind("bilevel", "optdsl.lower.bilevel:to_bilevel_form", _SMOOTH | {"bilevel"},
-                 "leader and follower NLP oracles over all variables, with the levels' variables"),
+                 "leader and follower NLP oracles over all variables, with the levels' variables",
+                 frozenset({"bilevel"})),
         FormKind("dag", "optdsl.lower.dag:to_dag_form", _SMOOTH | {"acyclic"},
-                 "a score over a square variable W that must be acyclic, with its per-node decomposition"),
+                 "a score over a square variable W that must be acyclic, with its per-node decomposition",
+                 frozenset({"acyclic"})),
         FormKind("surrogate", "optdsl.lower.surrogate:to_surrogate_form", _SMOOTH | {"surrogate"},
-                 "networks, the expressions that feed them and how their outputs enter the model"),
+                 "networks, the expressions that feed them and how their outputs enter the model",
+                 frozenset({"surrogate"})),
     )
 }
 
@@ -152,7 +156,7 @@ def plans(features: Iterable[str], start_form: str | None = None, backend: str |
 def _can_enter(features: frozenset[str], kind: str | None, form: str) -> bool:
     """Can a problem at form `kind` (None: still the IR) enter something that takes `form`?"""
     if kind is None:
-        return form in FORMS and features <= FORMS[form].expresses
+        return form in FORMS and FORMS[form].needs <= features <= FORMS[form].expresses
     return kind == form
 
 
