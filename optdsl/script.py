@@ -30,6 +30,10 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
     runner.objectives = {o.name: o for o in ir.objectives}
     runner.duals = result.duals if result.row_duals is not None else {}
     runner.base_dir = getattr(model, "_base_dir", None) or Path.cwd()
+    if any(s.kind == "surrogate" for s in ir.structures):
+        from optdsl.surrogates.calls import numpy_surrogates
+
+        runner.surrogates = numpy_surrogates(ir)
     runner.declare_late = ir.declare_late
     ev = ir.evaluator
     ev.post = PostSolve(x, result.row_duals, result.reduced_costs, ir.constraints, ir.objectives)
@@ -45,13 +49,14 @@ class _Runner:
         self.ev, self.x, self.out = ev, x, out
         self.objectives: dict[str, Any] = {}
         self.duals: dict[str, Any] = {}
+        self.surrogates: dict[str, Any] = {}
 
     def values(self, e: ast.Expr, grid: Grid) -> np.ndarray:
         if isinstance(e, ast.Ref) and not e.subs and e.name in self.objectives:
-            return np.full(grid.n, expr_value(self.objectives[e.name].expr, self.x)[0])
+            return np.full(grid.n, expr_value(self.objectives[e.name].expr, self.x, self.surrogates)[0])
         v = self.ev.value(e, grid)
         if isinstance(v, Expr):
-            return expr_value(v, self.x)
+            return expr_value(v, self.x, self.surrogates)
         if isinstance(v, Dummy):
             return v.values()
         return np.broadcast_to(v, (grid.n,))
@@ -118,7 +123,7 @@ class _Runner:
                 self.out.write(f"{item.name} := {' '.join(shown)};\n")
                 continue
             if isinstance(item, ast.Ref) and not item.subs and item.name in self.objectives:
-                value = expr_value(self.objectives[item.name].expr, self.x)[0]
+                value = expr_value(self.objectives[item.name].expr, self.x, self.surrogates)[0]
                 self.out.write(f"{item.name} = {_g(value)}\n")
                 continue
             if isinstance(item, ast.Ref) and not item.subs and item.name in self.duals:

@@ -73,7 +73,7 @@ def dag() -> od.Model:
 # ----------------------------------------------------------------------------- surrogate
 def surrogate() -> od.Model:
     m = od.Model("surrogate")
-    phi = m.surrogate("phi", "surrogate.pt")
+    phi = m.surrogate("phi", "surrogate.pt2")
     x = m.var("x", range(1, 5), lb=0, ub=1)
     m.maximize("gain", phi(x)[1] - 0.5 * phi(x)[2])
     m.constraint("risk", phi(x)[2] <= 0.3)

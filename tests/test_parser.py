@@ -318,7 +318,7 @@ def test_lower_block_marks_its_members() -> None:
 
 def test_surrogate_declaration_and_calls() -> None:
     m = parse_file(EXAMPLES / "surrogate.opt")
-    assert m.statements[0] == ast.SurrogateDecl("phi", "torch", "surrogate.pt")
+    assert m.statements[0] == ast.SurrogateDecl("phi", "torch", "surrogate.pt2")
     gain = m.statements[2]
     assert isinstance(gain, ast.Objective) and isinstance(gain.expr, ast.BinOp)
     assert gain.expr.left == ast.Subscript(ast.Call("phi", (ast.Ref("x"),)), (ast.Num(1),))

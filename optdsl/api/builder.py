@@ -16,6 +16,7 @@ See docs/python_api.md for both styles and the alignment rules.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -257,9 +258,29 @@ class ModelBuilder:
         finally:
             self._lower_name = None
 
-    def surrogate(self, name: str, path: str, kind: str = "torch") -> Surrogate:
-        """`surrogate name := torch "path";` -- call it: phi(x)[1]."""
+    def surrogate(self, name: str, source: Any, kind: str = "torch", *, n_in: int | None = None,
+                  n_out: int | None = None, architecture: Any = None, differentiable: bool | None = None,
+                  ) -> Surrogate:
+        """`surrogate name := torch "path";` -- call it: phi(x)[1].
+
+        `source` is a file path (relative to the model's folder), or a Python object: a
+        torch.nn.Module, an exported program, or a callable on batches (B x n_in -> B x n_out;
+        called with torch tensors when `differentiable=True`, else with numpy arrays). `n_in` and
+        `n_out` declare the sizes (checked when the model is lowered); `architecture` is the
+        torch.nn.Module a weights-only state-dict file is loaded into."""
         self._new_name(name)
+        extra = {"n_in": n_in, "n_out": n_out, "architecture": architecture, "differentiable": differentiable}
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+        else:
+            if not callable(source):
+                raise ModelError(f"surrogate '{name}': give a file path, a torch module or a callable, "
+                                 f"not {type(source).__name__}")
+            path = f"<python object {type(source).__name__}>"
+            extra["object"] = source
+        if not hasattr(self, "_surrogate_extra"):
+            self._surrogate_extra: dict[str, dict[str, Any]] = {}
+        self._surrogate_extra[name] = extra
         self._add(ast.SurrogateDecl(name, kind, path))
         return Surrogate(name)
 

@@ -48,6 +48,11 @@ class Model(ModelBuilder):
             from optdsl.ir.instantiate import instantiate
 
             self._ir = instantiate(self._ast, self._data, seed=self.seed)
+            extra = getattr(self, "_surrogate_extra", {})
+            for s in self._ir.structures:  # Python surrogates; file paths are relative to the model folder
+                if s.kind == "surrogate":
+                    s.data.setdefault("_base_dir", self._base_dir)
+                    s.data.update({"_" + k: v for k, v in extra.get(s.name, {}).items() if v is not None})
         return self._ir
 
     def check(self) -> None:

@@ -150,7 +150,8 @@ def print_ir(ir: ModelIR) -> str:
                 rel = f"{_num(lo)} <= {body} <= {_num(hi)}"
             out.append(f"subject to {c.name}{lab}: {rel}")
     for s in ir.structures:
-        out.append(f"structure {s.kind} {s.name}: " + ", ".join(f"{k}={v}" for k, v in sorted(s.data.items())))
+        shown = sorted((k, v) for k, v in s.data.items() if not k.startswith("_"))  # "_": run-time attachments
+        out.append(f"structure {s.kind} {s.name}: " + ", ".join(f"{k}={v}" for k, v in shown))
     for name, value in sorted(ir.options.items()):
         out.append(f"option {name} {value}")
     return "\n".join(out) + "\n"

@@ -53,7 +53,8 @@ FORMS: dict[str, FormKind] = {
         FormKind("ir", "optdsl.lower.chain:lower_ir", _SMOOTH | {"integer"},
                  "the instantiated model itself, for backends that lower it their own way (the Pyomo bridge)"),
         FormKind("surrogate", "optdsl.lower.surrogate:to_surrogate_form", _SMOOTH | {"surrogate"},
-                 "networks, the expressions that feed them and how their outputs enter the model"),
+                 "networks, the expressions that feed them and how their outputs enter the model",
+                 frozenset({"surrogate"})),
     )
 }
 

@@ -170,3 +170,54 @@ class DAGForm:
     forbidden: np.ndarray | None = None  # bool (d, d): edges fixed at zero by the model
     x0: np.ndarray | None = None
     name: str = "dag"
+
+
+@dataclass
+class SurrogateCall:
+    """One distinct call site phi(inputs): its outputs are y[offset : offset + n_out]."""
+
+    name: str
+    inputs: list  # NL nodes over x, concatenated into the network's input vector
+    n_in: int
+    n_out: int
+    offset: int
+    cols: np.ndarray | None = None  # the input columns when every input is a plain variable
+
+
+@dataclass
+class SurrogateForm:
+    """optimize f(x, y) s.t. con_lower <= c(x, y) <= con_upper, col_lower <= x <= col_upper, y = Phi(x).
+
+    Phi stacks the distinct surrogate calls of the model (`calls`): y in R^m. The outer problem is an
+    NLPForm over z = (x, y) in R^(n+m) whose f is the minimized objective (negated for "max", as in
+    NLPForm) with exact gradients; its column bounds on y are infinite. `phi(X)` evaluates a batch
+    (B x n -> B x m). `torch_maps(device)` gives differentiable torch functions (phi of x, and the
+    outer constraints of z) when every network is a torch program, else None: derivatives of Phi
+    are optional, so a zero-order method takes any form.
+    `objective_outputs[k]` is True when the objective uses y_k, `objective_inputs[j]` when it uses
+    x_j directly; other components are dropped from what an attack steers (outputs used only by
+    constraints still enter through the penalty).
+    """
+
+    n: int
+    m: int
+    x0: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    calls: list[SurrogateCall]
+    surrogates: dict
+    outer: NLPForm
+    phi: Callable[[np.ndarray], np.ndarray]
+    torch_maps: Callable[[str], tuple | None]
+    objective_inputs: np.ndarray
+    objective_outputs: np.ndarray
+    sense: str = "min"
+    differentiable: bool = True
+    layout: Layout = field(default_factory=Layout)
+    name: str = "surrogate"
+
+    def objective(self, x: np.ndarray) -> float:
+        """The model's objective at x, in its own sense."""
+        z = np.concatenate([x, self.phi(np.asarray(x, dtype=np.float64)[None, :])[0]])
+        v = float(self.outer.f(z))
+        return -v if self.sense == "max" else v
