@@ -44,6 +44,8 @@ from .sketches import SKETCHES, make_sketch
 
 Matrix = np.ndarray | sp.spmatrix
 _MAX_MATERIALIZE = 4000  # columns of a Hessian operator we are willing to expand
+NORMS = ("frobenius", "spectral")
+SINGULAR_TESTS = ("absolute", "relative")
 
 
 @dataclass
@@ -66,7 +68,10 @@ class Params:
     block_size: int = 8
     block_kind: str = "count"
     seed: int | None = 0
+    norm: str = "frobenius"  # norms in psi, Upsilon, ||K|| and the Hessian shift: frobenius | spectral
+    singular_test: str = "absolute"  # absolute: lambda_min(G G^T) < singular_tol; relative: see below
     singular_tol: float = 1e-2  # lambda_min(G G^T) below this aborts ("singular")
+    singular_rtol: float = 1e-14  # relative test: lambda_min(G G^T) < singular_rtol ||G||_F^2 aborts
     hess_mod_tol: float = 1e-6  # reduced-Hessian eigenvalue that triggers the modification
     delta_min: float = 1e-6
     eta1_max: float = 1e8
@@ -113,6 +118,7 @@ class Output:
     inner_cap_hits: int = 0
     hessian_modifications: int = 0
     penalty_updates: int = 0
+    penalty_limit_hits: int = 0  # directions line-searched without passing the descent test
     eta1: float = 0.0
     eta2: float = 0.0
     seed: int | None = None
@@ -194,9 +200,16 @@ class _Geometry:
         m, n = G.shape
         if not same_g:
             self.xi_g, f1 = linalg.lambda_min_ggt(G, dense)
-            self.norm_g, f2 = linalg.rect_norm(G, dense)
-            self.flops += f1 + f2
-        self.norm_h, f3 = linalg.sym_norm(H, dense)
+            self.norm_g_fro = linalg.fro_norm(G)[0]
+            self.flops += f1 + 2.0 * _nnz(G)
+        spectral = p.norm == "spectral"
+        if not same_g:
+            if spectral:
+                self.norm_g, f2 = linalg.rect_norm(G, dense)
+            else:
+                self.norm_g, f2 = linalg.fro_norm(G)
+            self.flops += f2
+        self.norm_h, f3 = linalg.sym_norm(H, dense) if spectral else linalg.fro_norm(H)
         self.modified = False
         if m < n:
             lam_z, f4 = linalg.reduced_hessian_min(H, G, dense)
@@ -206,7 +219,10 @@ class _Geometry:
         if self.modified:
             eye = np.eye(n) if dense else sp.identity(n, format="csr")
             self.B = H + shift * eye
-            self.norm_b = self.norm_h + shift  # all eigenvalues of B lie in [xi_B, 2||H|| + xi_B]
+            if spectral:
+                self.norm_b = self.norm_h + shift  # all eigenvalues of B lie in [xi_B, 2||H|| + xi_B]
+            else:
+                self.norm_b = linalg.fro_norm_shifted(H, shift, self.norm_h)
         else:
             self.B, self.norm_b = H, self.norm_h
         self.K = (
@@ -214,13 +230,27 @@ class _Geometry:
             if dense
             else sp.bmat([[self.B, G.T], [G, None]], format="csr")
         )
-        self.norm_k, f5 = linalg.sym_norm(self.K, dense)
+        if spectral:
+            self.norm_k, f5 = linalg.sym_norm(self.K, dense)
+        else:  # ||K||_F^2 = ||B||_F^2 + 2 ||G||_F^2
+            self.norm_k, f5 = float(np.sqrt(self.norm_b**2 + 2.0 * self.norm_g**2)), 4.0
         self.flops += f3 + f5 + _nnz(self.K)
         self.H, self.G = H.copy(), G.copy()  # copies: an oracle may reuse its output buffers
-        # psi and Upsilon of the paper, with spectral norms.
+        # psi and Upsilon of the paper, in the chosen norm.
         self.psi = 20.0 * max(self.norm_b**2, 1.0) / (min(self.xi_g, 1.0) * min(p.xi_b, 1.0))
         self.ups = max(self.norm_g, self.norm_h, 1.0)
         return True
+
+    def singular_threshold(self) -> float:
+        """lambda_min(G G^T) below this is 'singular'. The absolute test is the reference
+        code's; the relative one compares with ||G||_F^2 >= lambda_max(G G^T), so rescaling
+        the constraints does not change its verdict."""
+        if self.p.singular_test == "relative":
+            return self.p.singular_rtol * self.norm_g_fro**2
+        return self.p.singular_tol
+
+    def singular(self) -> bool:
+        return not self.xi_g >= self.singular_threshold() or self.xi_g <= 0.0
 
     def delta_trial(self, eta1: float, eta2: float) -> float:
         return (0.5 - self.p.beta) * eta2 / ((1.0 + eta1 + eta2) * self.ups**2 * self.psi**2)
@@ -234,6 +264,10 @@ def check_params(p: Params) -> None:
     """Raise ValueError naming the first parameter outside its range."""
     rules = [
         ("sketch", p.sketch in SKETCHES, f"one of {', '.join(SKETCHES)}"),
+        ("norm", p.norm in NORMS, "'frobenius' or 'spectral'"),
+        ("singular_test", p.singular_test in SINGULAR_TESTS, "'absolute' or 'relative'"),
+        ("singular_tol", p.singular_tol >= 0, ">= 0"),
+        ("singular_rtol", 0 <= p.singular_rtol < 1, "in [0, 1)"),
         ("eta1", p.eta1 > 0, "> 0"),
         ("eta2", p.eta2 > 0, "> 0"),
         ("delta", 0 < p.delta <= 1, "in (0, 1]"),
@@ -281,7 +315,7 @@ def solve(
     lam = np.zeros(m) if form.lam0 is None else np.array(form.lam0, dtype=float).ravel()
     eta1, eta2, delta = p.eta1, p.eta2, p.delta
     out = Output("iteration_limit", "", x, lam, math.nan, math.inf, 0, seed=p.seed, sketch=p.sketch)
-    counts = {"inner": 0, "caps": 0, "mods": 0, "pen": 0}
+    counts = {"inner": 0, "caps": 0, "mods": 0, "pen": 0, "pen_limit": 0}
     flops_inner = flops_outer = 0.0
     setup_for = None  # the K the sketch solver was set up with
 
@@ -295,6 +329,7 @@ def solve(
         out.f_evals, out.grad_evals, out.hess_evals = orc.f_evals, orc.grad_evals, orc.hess_evals
         out.inner_iterations, out.inner_cap_hits = counts["inner"], counts["caps"]
         out.hessian_modifications, out.penalty_updates = counts["mods"], counts["pen"]
+        out.penalty_limit_hits = counts["pen_limit"]
         out.eta1, out.eta2, out.time = eta1, eta2, time.perf_counter() - t0
         return out
 
@@ -315,11 +350,11 @@ def solve(
 
         H = orc.hess(x, lam)
         geo.update(H, G)
-        if m and geo.xi_g < p.singular_tol:
+        if m and geo.singular():
             return finish(
                 "singular",
-                f"lambda_min(G G^T) = {geo.xi_g:.3e} < {p.singular_tol:g}: the constraint Jacobian "
-                "is (nearly) rank deficient",
+                f"lambda_min(G G^T) = {geo.xi_g:.3e} < {geo.singular_threshold():.3e} "
+                f"({p.singular_test} test): the constraint Jacobian is (nearly) rank deficient",
                 k,
             )
         counts["mods"] += int(geo.modified)
@@ -352,12 +387,9 @@ def solve(
             if slope <= -0.5 * eta2 * nb * nb:
                 break
             if eta1 * p.nu**2 > p.eta1_max or eta2 / p.nu < p.eta2_min:
-                return finish(
-                    "penalty_limit",
-                    f"no sufficient descent direction of the merit with eta1 <= {p.eta1_max:g} "
-                    f"and eta2 >= {p.eta2_min:g} (KKT {nb:.3e})",
-                    k,
-                )
+                # The reference code stops tightening here and line-searches the direction it has.
+                counts["pen_limit"] += 1
+                break
             eta1, eta2 = eta1 * p.nu**2, eta2 / p.nu
             delta = max(min(delta / p.nu**4, geo.delta_trial(eta1, eta2)), p.delta_min)
             counts["pen"] += 1

@@ -41,10 +41,15 @@ from optdsl.results import Result, SolutionStatus, TerminationStatus
 from . import algorithm
 from .sketches import SKETCHES
 
-_FLOAT_KEYS = {"eta1", "eta2", "delta", "beta", "nu", "xi_b", "tol", "theta_power"}
+_FLOAT_KEYS = {"eta1", "eta2", "delta", "beta", "nu", "xi_b", "tol", "theta_power", "singular_tol", "singular_rtol"}
 _INT_KEYS = {"max_iter", "max_inner", "block_size", "log_every", "seed", "dense_limit"}
 _BOOL_KEYS = {"superlinear", "slacks"}
-_CHOICE_KEYS = {"sketch": SKETCHES, "block_kind": ("count", "gaussian")}
+_CHOICE_KEYS = {
+    "sketch": SKETCHES,
+    "block_kind": ("count", "gaussian"),
+    "norm": algorithm.NORMS,
+    "singular_test": algorithm.SINGULAR_TESTS,
+}
 KEYS = sorted(_FLOAT_KEYS | _INT_KEYS | _BOOL_KEYS | set(_CHOICE_KEYS))
 
 _STATUS = {
