@@ -52,7 +52,8 @@ SINGULAR_TESTS = ("absolute", "relative")
 class Params:
     """Defaults are the reference code's (CUTEst/Parameter/Param.jl)."""
 
-    sketch: str = "kaczmarz"
+    sketch: str = "auto"  # auto | one of SKETCHES; auto: see resolve_sketch
+    auto_size: int = 5000  # auto: kaczmarz (the reference's RK) up to this n + m, minres above
     eta1: float = 1.0
     eta2: float = 0.1
     delta: float = 0.1
@@ -119,6 +120,7 @@ class Output:
     hessian_modifications: int = 0
     penalty_updates: int = 0
     penalty_limit_hits: int = 0  # directions line-searched without passing the descent test
+    solver_switches: int = 0  # auto: sketch -> minres switches
     eta1: float = 0.0
     eta2: float = 0.0
     seed: int | None = None
@@ -263,7 +265,8 @@ def _merit(f: float, lam: np.ndarray, c: np.ndarray, gl: np.ndarray, eta1: float
 def check_params(p: Params) -> None:
     """Raise ValueError naming the first parameter outside its range."""
     rules = [
-        ("sketch", p.sketch in SKETCHES, f"one of {', '.join(SKETCHES)}"),
+        ("sketch", p.sketch in SKETCHES or p.sketch == "auto", f"auto or one of {', '.join(SKETCHES)}"),
+        ("auto_size", p.auto_size >= 0, ">= 0"),
         ("norm", p.norm in NORMS, "'frobenius' or 'spectral'"),
         ("singular_test", p.singular_test in SINGULAR_TESTS, "'absolute' or 'relative'"),
         ("singular_tol", p.singular_tol >= 0, ">= 0"),
@@ -288,6 +291,17 @@ def check_params(p: Params) -> None:
             raise ValueError(f"{name} must be {want}, got {getattr(p, name)!r}")
 
 
+def resolve_sketch(p: Params, n: int, m: int) -> str:
+    """The inner solver a run starts with. "auto" is the reference's randomized Kaczmarz up to
+    n + m = auto_size, where it meets the accuracy test in affordable steps on the paper's
+    problems, and preconditioned MINRES above (measured: docs/sketch_newton.md). During an
+    auto run, a sketch that ends an inner solve at its cap having removed less than half of
+    the residual is replaced by MINRES for the rest of the run."""
+    if p.sketch != "auto":
+        return p.sketch
+    return "kaczmarz" if n + m <= p.auto_size else "minres"
+
+
 def solve(
     form,
     params: Params | None = None,
@@ -310,12 +324,14 @@ def solve(
     dense = n + m <= p.dense_limit
     orc = _Oracles(form, dense)
     geo = _Geometry(p, dense)
-    solver = make_sketch(p.sketch, rng, block_size=p.block_size, block_kind=p.block_kind)
+    auto = p.sketch == "auto"
+    sketch = resolve_sketch(p, n, m)
+    solver = make_sketch(sketch, rng, block_size=p.block_size, block_kind=p.block_kind, n=n)
     x = np.array(form.x0, dtype=float).ravel()
     lam = np.zeros(m) if form.lam0 is None else np.array(form.lam0, dtype=float).ravel()
     eta1, eta2, delta = p.eta1, p.eta2, p.delta
-    out = Output("iteration_limit", "", x, lam, math.nan, math.inf, 0, seed=p.seed, sketch=p.sketch)
-    counts = {"inner": 0, "caps": 0, "mods": 0, "pen": 0, "pen_limit": 0}
+    out = Output("iteration_limit", "", x, lam, math.nan, math.inf, 0, seed=p.seed, sketch=sketch)
+    counts = {"inner": 0, "caps": 0, "mods": 0, "pen": 0, "pen_limit": 0, "switches": 0}
     flops_inner = flops_outer = 0.0
     setup_for = None  # the K the sketch solver was set up with
 
@@ -330,6 +346,7 @@ def solve(
         out.inner_iterations, out.inner_cap_hits = counts["inner"], counts["caps"]
         out.hessian_modifications, out.penalty_updates = counts["mods"], counts["pen"]
         out.penalty_limit_hits = counts["pen_limit"]
+        out.sketch, out.solver_switches = sketch, counts["switches"]
         out.eta1, out.eta2, out.time = eta1, eta2, time.perf_counter() - t0
         return out
 
@@ -378,7 +395,18 @@ def solve(
             inner_k += res.iterations
             counts["inner"] += res.iterations
             flops_inner += res.flops
-            counts["caps"] += int(not res.converged and not res.timed_out)
+            capped = not res.converged and not res.timed_out
+            counts["caps"] += int(capped)
+            if capped and auto and sketch != "minres" and res.residual > 0.5 * nb:
+                # The sketch made no headway on this K: switch to the Krylov solver for good.
+                sketch = "minres"
+                solver = make_sketch(sketch, rng, n=n)
+                flops_inner += solver.setup(geo.K)
+                setup_for = geo.K
+                counts["switches"] += 1
+                if log is not None:
+                    log(f"sketch_newton it {k}: the sketch stalled at its cap; switching to minres")
+                continue
             if res.timed_out:
                 return finish("time_limit", f"time limit {p.time_limit:g}s reached in the inner solve", k)
             dx, dl = z[:n], z[n:]

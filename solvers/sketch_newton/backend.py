@@ -42,10 +42,10 @@ from . import algorithm
 from .sketches import SKETCHES
 
 _FLOAT_KEYS = {"eta1", "eta2", "delta", "beta", "nu", "xi_b", "tol", "theta_power", "singular_tol", "singular_rtol"}
-_INT_KEYS = {"max_iter", "max_inner", "block_size", "log_every", "seed", "dense_limit"}
+_INT_KEYS = {"max_iter", "max_inner", "block_size", "log_every", "seed", "dense_limit", "auto_size"}
 _BOOL_KEYS = {"superlinear", "slacks"}
 _CHOICE_KEYS = {
-    "sketch": SKETCHES,
+    "sketch": ("auto", *SKETCHES),
     "block_kind": ("count", "gaussian"),
     "norm": algorithm.NORMS,
     "singular_test": algorithm.SINGULAR_TESTS,

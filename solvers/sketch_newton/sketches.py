@@ -384,13 +384,19 @@ class Direct(Sketch):
         return InnerResult(z, 1, flops, rn, True)
 
 
-SKETCHES = ("kaczmarz", "gaussian", "block", "direct")
+SKETCHES = ("kaczmarz", "gaussian", "block", "direct", "minres")
 
 
 def make_sketch(
-    name: str, rng: np.random.Generator, block_size: int = 8, block_kind: str = "count"
+    name: str, rng: np.random.Generator, block_size: int = 8, block_kind: str = "count", n: int | None = None
 ) -> Sketch:
-    """The solver called `name` (one of SKETCHES)."""
+    """The solver called `name` (one of SKETCHES); "minres" needs n, the size of the (1,1) block."""
+    if name == "minres":
+        from .krylov import Minres
+
+        if n is None:
+            raise ValueError("the minres inner solver needs n, the number of variables")
+        return Minres(rng, n)
     if name == "kaczmarz":
         return Kaczmarz(rng)
     if name == "gaussian":
