@@ -45,6 +45,7 @@ from .sketches import SKETCHES, make_sketch
 Matrix = np.ndarray | sp.spmatrix
 _MAX_MATERIALIZE = 4000  # columns of a Hessian operator we are willing to expand
 NORMS = ("frobenius", "spectral")
+THETA_SCHEDULES = ("kkt", "geometric")
 SINGULAR_TESTS = ("absolute", "relative")
 
 
@@ -65,7 +66,9 @@ class Params:
     max_inner: int = 100_000  # per inner solve
     time_limit: float | None = None
     superlinear: bool = False
-    theta_power: float = 1.0  # theta_k = min(1, ||grad L_k||^theta_power) when superlinear
+    theta_schedule: str = "kkt"  # with superlinear: kkt or geometric (see theta_k)
+    theta_power: float = 1.0  # kkt: theta_k = min(1, ||grad L_k||^theta_power)
+    theta_rate: float = 0.5  # geometric: theta_k = theta_rate^k
     block_size: int = 8
     block_kind: str = "count"
     seed: int | None = 0
@@ -81,6 +84,8 @@ class Params:
     max_backtracks: int = 60
     dense_limit: int = 1500  # n + m up to this: dense linear algebra
     log_every: int = 0
+    progress_after: float = 10.0  # seconds; a run still going after this logs a line every progress_every s
+    progress_every: float = 5.0
 
 
 @dataclass
@@ -110,6 +115,8 @@ class Output:
     kkt: float
     iterations: int
     kkt_history: list[float] = field(default_factory=list)
+    inner_history: list[int] = field(default_factory=list)  # inner steps per outer iteration
+    alpha_history: list[float] = field(default_factory=list)
     flops: float = 0.0
     flops_inner: float = 0.0
     f_evals: int = 0
@@ -281,14 +288,31 @@ def check_params(p: Params) -> None:
         ("max_iter", p.max_iter >= 0, ">= 0"),
         ("max_inner", p.max_inner >= 1, ">= 1"),
         ("theta_power", p.theta_power > 0, "> 0"),
+        ("theta_schedule", p.theta_schedule in THETA_SCHEDULES, "'kkt' or 'geometric'"),
+        ("theta_rate", 0 < p.theta_rate < 1, "in (0, 1)"),
         ("block_size", p.block_size >= 1, ">= 1"),
         ("block_kind", p.block_kind in ("count", "gaussian"), "'count' or 'gaussian'"),
         ("time_limit", p.time_limit is None or p.time_limit > 0, "> 0"),
         ("log_every", p.log_every >= 0, ">= 0"),
+        ("progress_every", p.progress_every > 0, "> 0"),
     ]
     for name, ok, want in rules:
         if not ok:
             raise ValueError(f"{name} must be {want}, got {getattr(p, name)!r}")
+
+
+def theta_k(p: Params, k: int, kkt: float) -> float:
+    """The factor that sharpens the accuracy condition ||K|| psi ||r|| <= theta_k delta ||b||.
+
+    theta_k = 1 is the paper's linearly convergent method (and all the reference code runs).
+    Its superlinear variant needs theta_k -> 0; the classical inexact-Newton forcing terms do
+    that: "kkt" ties theta_k to the KKT residual (min(1, ||grad L_k||^p): order 1 + p locally),
+    "geometric" decays it with the iteration count (theta_rate^k)."""
+    if not p.superlinear:
+        return 1.0
+    if p.theta_schedule == "geometric":
+        return p.theta_rate**k
+    return min(1.0, kkt**p.theta_power)
 
 
 def resolve_sketch(p: Params, n: int, m: int) -> str:
@@ -334,6 +358,7 @@ def solve(
     counts = {"inner": 0, "caps": 0, "mods": 0, "pen": 0, "pen_limit": 0, "switches": 0}
     flops_inner = flops_outer = 0.0
     setup_for = None  # the K the sketch solver was set up with
+    last_line = [t0, False]  # time of the last progress line; whether the "still running" note was shown
 
     f, g, c, G = orc.point(x)
 
@@ -379,7 +404,7 @@ def solve(
         if setup_for is not geo.K:
             flops_inner += solver.setup(geo.K)
             setup_for = geo.K
-        theta = min(1.0, nb**p.theta_power) if p.superlinear else 1.0
+        theta = theta_k(p, k, nb)
 
         # Pieces of grad L_eta that do not depend on eta.
         hg = H @ gl
@@ -439,12 +464,24 @@ def solve(
         else:
             return finish("line_search", f"Armijo line search failed after {p.max_backtracks} halvings", k)
         x, lam, f, g, c, G = xt, lt, ft, gt, ct, Gt
+        out.inner_history.append(inner_k)
+        out.alpha_history.append(alpha)
 
-        if p.log_every and log is not None and (k % p.log_every == 0):
-            log(
-                f"sketch_newton it {k:5d}  kkt {nb:.3e}  f {f:.6e}  alpha {alpha:.2e}  "
-                f"eta1 {eta1:.2e}  eta2 {eta2:.2e}  inner {inner_k}  mod {int(geo.modified)}"
-            )
+        if log is not None:
+            now = time.perf_counter()
+            every = p.log_every and k % p.log_every == 0
+            late = 0 <= p.progress_after < now - t0 and now - last_line[0] >= p.progress_every
+            if every or late:
+                if late and not every and not last_line[1]:
+                    log(f"sketch_newton: still running after {now - t0:.0f} s (n = {n}, m = {m}, inner solver "
+                        f"{sketch}); a line every {p.progress_every:g} s")  # fmt: skip
+                    last_line[1] = True
+                last_line[0] = now
+                log(
+                    f"sketch_newton it {k:5d}  kkt {nb:.3e}  f {f:.6e}  alpha {alpha:.2e}  "
+                    f"eta1 {eta1:.2e}  eta2 {eta2:.2e}  inner {inner_k} ({sketch})  mod {int(geo.modified)}  "
+                    f"{now - t0:.1f} s"
+                )
         if callback is not None:
             total = flops_inner + flops_outer + geo.flops
             info = IterInfo(k, nb, f, alpha, eta1, eta2, delta, inner_k, total, geo.modified)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import time
 from typing import Any, ClassVar
 
@@ -41,7 +42,10 @@ from optdsl.results import Result, SolutionStatus, TerminationStatus
 from . import algorithm
 from .sketches import SKETCHES
 
-_FLOAT_KEYS = {"eta1", "eta2", "delta", "beta", "nu", "xi_b", "tol", "theta_power", "singular_tol", "singular_rtol"}
+_FLOAT_KEYS = {
+    "eta1", "eta2", "delta", "beta", "nu", "xi_b", "tol", "theta_power", "singular_tol", "singular_rtol",
+    "progress_after", "progress_every", "theta_rate",
+}  # fmt: skip
 _INT_KEYS = {"max_iter", "max_inner", "block_size", "log_every", "seed", "dense_limit", "auto_size"}
 _BOOL_KEYS = {"superlinear", "slacks"}
 _CHOICE_KEYS = {
@@ -49,6 +53,7 @@ _CHOICE_KEYS = {
     "block_kind": ("count", "gaussian"),
     "norm": algorithm.NORMS,
     "singular_test": algorithm.SINGULAR_TESTS,
+    "theta_schedule": algorithm.THETA_SCHEDULES,
 }
 KEYS = sorted(_FLOAT_KEYS | _INT_KEYS | _BOOL_KEYS | set(_CHOICE_KEYS))
 
@@ -153,6 +158,11 @@ def _blas_threads(threads: int | None):
     return threadpool_limits(limits=threads or 1, user_api="blas")
 
 
+def _stderr_line(text: str) -> None:
+    """Progress goes to stderr, so that it never mixes with the solution on stdout."""
+    print(text, file=sys.stderr, flush=True)
+
+
 class SketchNewtonBackend(Backend):
     name: ClassVar[str] = "sketch_newton"
     description: ClassVar[str] = (
@@ -187,7 +197,7 @@ class SketchNewtonBackend(Backend):
             chain = SquaredSlacks()
             form, inverse = chain.apply(form)
         t0 = time.perf_counter()
-        log = print if options.verbose else None
+        log = _stderr_line
         with _blas_threads(options.threads):
             out = algorithm.solve(form, params, log=log)
         result = self._result(form, out, time.perf_counter() - t0, params.tol)
@@ -210,6 +220,8 @@ class SketchNewtonBackend(Backend):
             sol = SolutionStatus.FEASIBLE
         else:
             sol = SolutionStatus.NONE
+        # No objective beside a failed solution: the last iterate's value goes to stats only.
+        objective = sign * out.f if math.isfinite(out.f) and sol != SolutionStatus.NONE else None
         message = out.message
         if out.status == "singular":
             message = "singular: " + message
@@ -217,7 +229,7 @@ class SketchNewtonBackend(Backend):
             status=status,
             solution_status=sol,
             backend=self.name,
-            objective=sign * out.f if math.isfinite(out.f) else None,
+            objective=objective,
             x=out.x,
             row_duals=-sign * out.lam,
             iterations=out.iterations,
@@ -237,6 +249,9 @@ class SketchNewtonBackend(Backend):
                 "eta1": out.eta1,
                 "eta2": out.eta2,
                 "sketch": out.sketch,
+                "solver_switches": out.solver_switches,
+                "penalty_limit_hits": out.penalty_limit_hits,
+                "last_objective": sign * out.f if math.isfinite(out.f) else None,
                 "seed": out.seed,
             },
             message=message,
