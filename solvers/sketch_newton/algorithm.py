@@ -44,6 +44,9 @@ from .sketches import SKETCHES, make_sketch
 
 Matrix = np.ndarray | sp.spmatrix
 _MAX_MATERIALIZE = 4000  # columns of a Hessian operator we are willing to expand
+# auto: a sketch that ends a capped inner solve with more than this share of the residual left
+# is making no headway (measured: <= 0.52 on every capped CUTEst solve, >= 0.77 on the PDE).
+_STALL = 0.7
 NORMS = ("frobenius", "spectral")
 THETA_SCHEDULES = ("kkt", "geometric")
 SINGULAR_TESTS = ("absolute", "relative")
@@ -422,7 +425,7 @@ def solve(
             flops_inner += res.flops
             capped = not res.converged and not res.timed_out
             counts["caps"] += int(capped)
-            if capped and auto and sketch != "minres" and res.residual > 0.5 * nb:
+            if capped and auto and sketch != "minres" and res.residual > _STALL * nb:
                 # The sketch made no headway on this K: switch to the Krylov solver for good.
                 sketch = "minres"
                 solver = make_sketch(sketch, rng, n=n)

@@ -35,6 +35,8 @@ Matrix = np.ndarray | sp.spmatrix
 # Above this many rows a batch's per-step residual norms (a d x s dense block) get expensive;
 # large systems check the accuracy test once per batch instead (overshoot < one batch).
 _EXACT_STOP_LIMIT = 4096
+# Kaczmarz above this many rows runs a plain step loop instead of batches (measured crossover).
+_BATCH_LIMIT = 256
 
 
 @dataclass
@@ -142,6 +144,8 @@ class Kaczmarz(Sketch):
         return flops
 
     def _iterate(self, z, r, b, target, max_iter, deadline, flops) -> InnerResult:
+        if self.rows.size and self.d > _BATCH_LIMIT:
+            return self._loop(z, r, b, target, max_iter, deadline, flops)
         K, M, d = self.K, self.M, self.d
         sparse = sp.issparse(K)
         exact_stop = d <= _EXACT_STOP_LIMIT
@@ -178,7 +182,9 @@ class Kaczmarz(Sketch):
             else:
                 r = r - MI.T @ t
             z = z - (K[idx[:k]].T @ t)
-            flops += float(self.step_flops[idx[:k]].sum())
+            # What ran: the sequential updates, plus the s x s triangular solve and, for the
+            # exact stop, the d x s block of residuals and their norms (4 d per step).
+            flops += float(self.step_flops[idx[:k]].sum()) + float(s * s) + (4.0 * d * s if exact_stop else 0.0)
             it += k
             since_sync += k
             rn = float(np.linalg.norm(r))
@@ -188,6 +194,57 @@ class Kaczmarz(Sketch):
                 flops += 2.0 * self.nnz
                 if rn <= target:
                     return InnerResult(z, it, flops, rn, True)
+        return InnerResult(z, it, flops, rn, rn <= target)
+
+
+    def _loop(self, z, r, b, target, max_iter, deadline, flops) -> InnerResult:
+        """One row at a time, the residual norm kept incrementally and tested after every step.
+
+        Above _BATCH_LIMIT rows this is faster than the batched form, whose exact stop needs a
+        d x s block of residuals per batch (benchmarks/bench_nlp_inner.py)."""
+        K, M, d = self.K, self.M, self.d
+        sparse = sp.issparse(K)
+        if sparse:
+            mp, mi, mv = M.indptr, M.indices, M.data
+            kp, ki, kv = K.indptr, K.indices, K.data
+        diag, t2 = self.diag, target * target
+        rn2 = float(r @ r)
+        it, since_sync, chunk = 0, 0, 4096
+        while it < max_iter:
+            if deadline is not None and time.perf_counter() > deadline:
+                return InnerResult(z, it, flops, float(np.sqrt(max(rn2, 0.0))), False, timed_out=True)
+            s = min(chunk, max_iter - it)
+            idx = self.rows[self.rng.integers(0, self.rows.size, size=s)]
+            k = 0
+            for i in idx:
+                k += 1
+                t = r[i] / diag[i]
+                if sparse:
+                    lo, hi = mp[i], mp[i + 1]
+                    cols = mi[lo:hi]
+                    old = r[cols]
+                    new = old - t * mv[lo:hi]
+                    rn2 += float(new @ new - old @ old)
+                    r[cols] = new
+                    lo, hi = kp[i], kp[i + 1]
+                    z[ki[lo:hi]] -= t * kv[lo:hi]
+                else:
+                    r -= t * M[i]
+                    rn2 = float(r @ r)
+                    z -= t * K[i]
+                if rn2 <= t2:
+                    break
+            flops += float(self.step_flops[idx[:k]].sum())
+            it += k
+            since_sync += k
+            if rn2 <= t2 or since_sync >= 4 * d:
+                since_sync = 0
+                r, rn = self._confirm(z, b)  # the incremental norm drifts by rounding
+                rn2 = rn * rn
+                flops += 2.0 * self.nnz
+                if rn <= target:
+                    return InnerResult(z, it, flops, rn, True)
+        rn = float(np.sqrt(max(rn2, 0.0)))
         return InnerResult(z, it, flops, rn, rn <= target)
 
 
