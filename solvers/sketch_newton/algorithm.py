@@ -40,16 +40,14 @@ import scipy.sparse.linalg as spla
 from optdsl.errors import SolverError
 
 from . import linalg
-from .sketches import SKETCHES, make_sketch
+from .options import NORMS, SINGULAR_TESTS, SKETCHES, THETA_SCHEDULES
+from .sketches import make_sketch
 
 Matrix = np.ndarray | sp.spmatrix
 _MAX_MATERIALIZE = 4000  # columns of a Hessian operator we are willing to expand
 # auto: a sketch that ends a capped inner solve with more than this share of the residual left
 # is making no headway (measured: <= 0.52 on every capped CUTEst solve, >= 0.77 on the PDE).
 _STALL = 0.7
-NORMS = ("frobenius", "spectral")
-THETA_SCHEDULES = ("kkt", "geometric")
-SINGULAR_TESTS = ("absolute", "relative")
 
 
 @dataclass

@@ -30,6 +30,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .options import SKETCHES as _SKETCHES
+
 Matrix = np.ndarray | sp.spmatrix
 
 # Above this many rows a batch's per-step residual norms (a d x s dense block) get expensive;
@@ -441,7 +443,7 @@ class Direct(Sketch):
         return InnerResult(z, 1, flops, rn, True)
 
 
-SKETCHES = ("kaczmarz", "gaussian", "block", "direct", "minres")
+SKETCHES = _SKETCHES  # the names, from the light options module
 
 
 def make_sketch(
