@@ -117,6 +117,28 @@ def test_minres_on_kkt_with_diagonal_b_takes_a_few_steps(m: int) -> None:
         make_sketch("minres", np.random.default_rng(0))
 
 
+def test_minres_torch_path_matches_numpy() -> None:
+    # "cpu:0" is a torch device: the products run in torch, as on "cuda".
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    n, m = 40, 15
+    B = sp.diags(rng.uniform(0.5, 2.0, n)) + sp.random(n, n, density=0.05, random_state=1) * 0.1
+    B = (B + B.T) / 2
+    G = sp.random(m, n, density=0.3, random_state=2) + sp.hstack([sp.identity(m), sp.csr_matrix((m, n - m))])
+    K = sp.bmat([[B, G.T], [G, None]], format="csr")
+    b = rng.standard_normal(n + m)
+    target = 1e-9 * np.linalg.norm(b)
+    outs = []
+    for device in ("cpu", "cpu:0"):
+        solver = make_sketch("minres", np.random.default_rng(0), n=n, device=device)
+        solver.setup(K)
+        outs.append(solver.solve(b, target, max_iter=500))
+    assert all(o.converged for o in outs)
+    assert outs[0].iterations == outs[1].iterations
+    assert np.allclose(outs[0].z, outs[1].z, atol=1e-8)
+    assert np.linalg.norm(K @ outs[1].z - b) <= target
+
+
 def test_sketch_respects_inner_cap_and_warm_start() -> None:
     K, b = _system()
     solver = make_sketch("kaczmarz", np.random.default_rng(0))

@@ -55,7 +55,7 @@ class Params:
     """Defaults are the reference code's (CUTEst/Parameter/Param.jl)."""
 
     sketch: str = "auto"  # auto | one of SKETCHES; auto: see resolve_sketch
-    auto_size: int = 5000  # auto: kaczmarz (the reference's RK) up to this n + m, minres above
+    auto_size: int = 1000  # auto: kaczmarz (the reference's RK) up to this n + m, minres above
     eta1: float = 1.0
     eta2: float = 0.1
     delta: float = 0.1
@@ -85,6 +85,7 @@ class Params:
     max_backtracks: int = 60
     dense_limit: int = 1500  # n + m up to this: dense linear algebra
     log_every: int = 0
+    device: str = "cpu"  # torch device for the minres inner solver ("cuda", "cuda:K")
     progress_after: float = 10.0  # seconds; a run still going after this logs a line every progress_every s
     progress_every: float = 5.0
 
@@ -324,6 +325,8 @@ def resolve_sketch(p: Params, n: int, m: int) -> str:
     the residual is replaced by MINRES for the rest of the run."""
     if p.sketch != "auto":
         return p.sketch
+    if p.device != "cpu":  # only minres runs on a torch device
+        return "minres"
     return "kaczmarz" if n + m <= p.auto_size else "minres"
 
 
@@ -351,7 +354,7 @@ def solve(
     geo = _Geometry(p, dense)
     auto = p.sketch == "auto"
     sketch = resolve_sketch(p, n, m)
-    solver = make_sketch(sketch, rng, block_size=p.block_size, block_kind=p.block_kind, n=n)
+    solver = make_sketch(sketch, rng, block_size=p.block_size, block_kind=p.block_kind, n=n, device=p.device)
     x = np.array(form.x0, dtype=float).ravel()
     lam = np.zeros(m) if form.lam0 is None else np.array(form.lam0, dtype=float).ravel()
     eta1, eta2, delta = p.eta1, p.eta2, p.delta
@@ -426,7 +429,7 @@ def solve(
             if capped and auto and sketch != "minres" and res.residual > _STALL * nb:
                 # The sketch made no headway on this K: switch to the Krylov solver for good.
                 sketch = "minres"
-                solver = make_sketch(sketch, rng, n=n)
+                solver = make_sketch(sketch, rng, n=n, device=p.device)
                 flops_inner += solver.setup(geo.K)
                 setup_for = geo.K
                 counts["switches"] += 1

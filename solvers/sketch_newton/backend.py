@@ -73,7 +73,8 @@ def make_params(options: SolveOptions) -> tuple[Params, bool]:
         fields["seed"] = 0 if options.seed is None else int(options.seed)
     if options.time_limit is not None:
         fields["time_limit"] = float(options.time_limit)
-    if options.verbose and "log_every" not in fields:
+    fields["device"] = str(options.device or "cpu")
+    if options.verbose and not fields.get("log_every"):
         fields["log_every"] = 1
     from . import algorithm  # scipy: imported on solve, not when the backend is listed
 

@@ -13,7 +13,7 @@ THETA_SCHEDULES = ("kkt", "geometric")
 OPTIONS: dict[str, Option] = {
     "sketch": Option(str, "auto", "inner solver; auto = kaczmarz up to auto_size rows, minres above "
                      "or when a sketch stalls", choices=("auto", *SKETCHES)),
-    "auto_size": Option(int, 5000, "auto: the largest n + m that starts with the kaczmarz sketch"),
+    "auto_size": Option(int, 1000, "auto: the largest n + m that starts with the kaczmarz sketch"),
     "block_size": Option(int, 8, "columns of the block sketch"),
     "block_kind": Option(str, "count", "block sketch matrix", choices=("count", "gaussian")),
     "eta1": Option(float, 1.0, "initial merit penalty on ||c||^2"),

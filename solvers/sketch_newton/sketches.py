@@ -447,7 +447,8 @@ SKETCHES = _SKETCHES  # the names, from the light options module
 
 
 def make_sketch(
-    name: str, rng: np.random.Generator, block_size: int = 8, block_kind: str = "count", n: int | None = None
+    name: str, rng: np.random.Generator, block_size: int = 8, block_kind: str = "count", n: int | None = None,
+    device: str = "cpu",
 ) -> Sketch:
     """The solver called `name` (one of SKETCHES); "minres" needs n, the size of the (1,1) block."""
     if name == "minres":
@@ -455,7 +456,7 @@ def make_sketch(
 
         if n is None:
             raise ValueError("the minres inner solver needs n, the number of variables")
-        return Minres(rng, n)
+        return Minres(rng, n, device=device)
     if name == "kaczmarz":
         return Kaczmarz(rng)
     if name == "gaussian":
