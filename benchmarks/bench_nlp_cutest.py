@@ -97,5 +97,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def table(paths: dict[str, Path]) -> str:
+    """Markdown per-problem table from result files {column title: jsonl path}."""
+    cols = {title: {r["problem"]: r for r in map(json.loads, p.read_text().splitlines())} for title, p in paths.items()}
+    head = "| problem | authors RK / GV (1 run) | " + " | ".join(cols) + " |"
+    lines = [head, "|---|---|" + "---|" * len(cols)]
+    for name in CUTEST:
+        ref = f"{AUTHORS_RK1[name] or 'F'} / {AUTHORS_GV1[name] or 'F'}"
+        cells = []
+        for rows in cols.values():
+            r = rows.get(name)
+            if r is None:
+                cells.append("—")
+                continue
+            text = str(r["iterations"]) if r["status"] == "optimal" else f"F ({r['status']})"
+            cells.append(text if r["equal"] else f"**{text}**")
+        lines.append(f"| {name} | {ref} | " + " | ".join(cells) + " |")
+    eq = ["equal to the authors"] + [str(sum(r["equal"] for r in rows.values())) + f"/{len(rows)}"
+                                     for rows in cols.values()]  # fmt: skip
+    solved = ["solved"] + [str(sum(r["status"] == "optimal" for r in rows.values())) + f"/{len(rows)}"
+                           for rows in cols.values()]  # fmt: skip
+    lines.append(f"| **{eq[0]}** | | " + " | ".join(eq[1:]) + " |")
+    lines.append(f"| **{solved[0]}** | | " + " | ".join(solved[1:]) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--table"]:  # --table TITLE=PATH ...: the docs table from result files
+        print(table({a.split("=", 1)[0]: Path(a.split("=", 1)[1]) for a in sys.argv[2:]}))
+        sys.exit(0)
     sys.exit(main())

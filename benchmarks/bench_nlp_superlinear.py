@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-PROBLEMS = ["HS6", "BT9", "HS7", "MWRIGHT", "HS47", "ORTHREGB"]
+PROBLEMS = ["HS6", "BT9", "HS7", "MWRIGHT", "BT2", "HS100LNP"]
 VARIANTS = {
     "theta = 1 (paper, linear)": {},
     "theta_k = min(1, ||grad L_k||)": {"superlinear": True, "theta_schedule": "kkt", "theta_power": 1.0},
