@@ -124,6 +124,8 @@ class Output:
     f_evals: int = 0
     grad_evals: int = 0
     hess_evals: int = 0
+    c_evals: int = 0
+    jac_evals: int = 0
     inner_iterations: int = 0
     inner_cap_hits: int = 0
     hessian_modifications: int = 0
@@ -144,7 +146,7 @@ class _Oracles:
         self.form = form
         self.rhs = np.asarray(form.con_lower, dtype=float)
         self.dense = dense
-        self.f_evals = self.grad_evals = self.hess_evals = 0
+        self.f_evals = self.grad_evals = self.hess_evals = self.c_evals = self.jac_evals = 0
 
     def _mat(self, A) -> Matrix:
         if isinstance(A, spla.LinearOperator):
@@ -165,6 +167,8 @@ class _Oracles:
         form = self.form
         self.f_evals += 1
         self.grad_evals += 1
+        self.c_evals += 1
+        self.jac_evals += int(form.m > 0)
         f = float(form.f(x))
         g = np.asarray(form.grad(x), dtype=float).ravel()
         c = np.asarray(form.c(x), dtype=float).ravel() - self.rhs
@@ -372,6 +376,7 @@ def solve(
         out.kkt = out.kkt_history[-1] if out.kkt_history else math.inf
         out.flops_inner, out.flops = flops_inner, flops_inner + flops_outer + geo.flops
         out.f_evals, out.grad_evals, out.hess_evals = orc.f_evals, orc.grad_evals, orc.hess_evals
+        out.c_evals, out.jac_evals = orc.c_evals, orc.jac_evals
         out.inner_iterations, out.inner_cap_hits = counts["inner"], counts["caps"]
         out.hessian_modifications, out.penalty_updates = counts["mods"], counts["pen"]
         out.penalty_limit_hits = counts["pen_limit"]

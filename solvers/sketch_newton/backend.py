@@ -182,6 +182,8 @@ class SketchNewtonBackend(Backend):
                 "f_evals": out.f_evals,
                 "grad_evals": out.grad_evals,
                 "hess_evals": out.hess_evals,
+                "c_evals": out.c_evals,
+                "jac_evals": out.jac_evals,
                 "inner_iterations": out.inner_iterations,
                 "inner_cap_hits": out.inner_cap_hits,
                 "hessian_modifications": out.hessian_modifications,

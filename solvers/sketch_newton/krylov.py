@@ -88,8 +88,10 @@ def _restarted(matvec, precond, b, x, target, max_iter, deadline, dot, norm):
     """pminres, restarted from its last iterate (iterative refinement) while the test fails,
     steps remain and each restart at least halves the residual."""
     total, best = 0, float("inf")
+    cycle = len(b) + 2  # in exact arithmetic MINRES ends within d steps; past that it is rounding
     while True:
-        x, steps, rn, timed_out = pminres(matvec, precond, b, x, target, max_iter - total, deadline, dot, norm)
+        x, steps, rn, timed_out = pminres(matvec, precond, b, x, target, min(max_iter - total, cycle), deadline,
+                                          dot, norm)  # fmt: skip
         total += steps
         if rn <= target or timed_out or total >= max_iter or steps == 0 or rn > 0.5 * best:
             return x, total, rn, timed_out

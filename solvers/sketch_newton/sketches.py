@@ -11,10 +11,9 @@ loop turns its adaptive accuracy condition into this residual threshold), the in
 cap is reached, or the deadline passes. It returns z, the inner iterations, the flops and the
 final residual norm.
 
-Flops are counted with the operation count of the *sequential* method (what a compiled
-implementation performs per step: sparse row/column updates and the incremental residual
-update), not the count of the vectorized numpy code that executes it. Sequential semantics
-are kept exactly: a batch of s Kaczmarz (or Gaussian-vector) projections is evaluated in one
+Flops count the work that runs: the per-step updates plus, for the batched forms, the
+batch's Gram block, its triangular solve and the residual block of the exact stop. Sequential
+semantics are kept exactly: a batch of s Kaczmarz (or Gaussian-vector) projections is evaluated in one
 go by a forward substitution with the s x s Gram block, which gives the same iterates as s
 single steps, and the first step in the batch that meets the accuracy test ends the solve.
 """
@@ -297,7 +296,9 @@ class GaussianVector(Sketch):
             else:
                 r = r - V @ t
             z = z - W[:, :k] @ t
-            flops += step * k
+            # What ran: the sequential work of k steps, plus the batch's s x s Gram block W^T W,
+            # its triangular solve and (exact stop) the d x s residual block with its norms.
+            flops += step * k + 2.0 * d * s * s + s * s + (4.0 * d * s if exact_stop else 0.0)
             it += k
             since_sync += k
             rn = float(np.linalg.norm(r))
@@ -387,7 +388,10 @@ class Block(Sketch):
             else:
                 r = r - V @ y
             z = z - W[:, : k * q] @ y[: k * q]
-            flops += step * k
+            # What ran: k sequential steps plus the batch's (sq) x (sq) Gram matrix, the block
+            # pseudo-inverses, the forward substitution and (exact stop) the d x s residual block.
+            sq = s * q
+            flops += step * k + 2.0 * d * sq * sq + 10.0 * s * q**3 + sq * sq + (4.0 * d * s if exact_stop else 0.0)
             it += k
             since_sync += k
             rn = float(np.linalg.norm(r))
