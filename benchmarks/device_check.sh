@@ -49,3 +49,10 @@ echo "== surrogates: attack_dfo and cdsm on cuda (digits K=100, reactor; 2 seeds
 timeout 300 "$PY" benchmarks/bench_surrogates.py --device cuda --seeds 2 --evals 2000 --K 100 \
   --problems digits,reactor --methods attack_dfo,cdsm || echo "surrogates: FAILED or timed out ($?)"
 timeout 120 "$PY" benchmarks/surrogate_device.py || echo "surrogate_device: FAILED or timed out ($?)"
+# Short checks on a machine with a GPU (torch with CUDA). Each section is bounded by `timeout`;
+# a section that fails or times out is reported and the script goes on.
+section() { echo "== $1"; shift; timeout "$@" || echo "   (exit $?)"; }
+section "torch sees the GPU" 60 "$PY" -c "import torch; print(torch.__version__, torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
+# sketch_newton: PDE control at N = 256 and 512, minres inner solver on the GPU against the CPU
+section "sketch_newton PDE N=256 cpu vs cuda" 300 "$PY" benchmarks/bench_nlp_device.py --sizes 256 --devices cpu,cuda
+section "sketch_newton PDE N=512 cuda vs cpu" 420 "$PY" benchmarks/bench_nlp_device.py --sizes 512 --devices cuda,cpu

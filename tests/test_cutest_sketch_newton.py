@@ -49,6 +49,9 @@ AUTHORS_RK = {
     "INTEQNE": (2.0, 2), "MANCINONE": (4.0, 4), "BT2": (10.5, 11),
 }  # fmt: skip
 NAMES = list(AUTHORS_RK)
+# Authors' AdaSketch-GV one-run iterations where they differ from RK's (Appendix A).
+AUTHORS_GV1 = {**{n: v[1] for n, v in AUTHORS_RK.items()}, "BT9": 12, "BT12": 5, "BT6": 9, "HS52": 2,
+               "HS47": 14, "MWRIGHT": 6, "HS100LNP": 9, "BT2": 12}  # fmt: skip
 
 
 def checked_optima() -> dict[str, float]:
@@ -56,14 +59,25 @@ def checked_optima() -> dict[str, float]:
         return {row["name"]: float(row["slsqp_obj"]) for row in csv.DictReader(fh)}
 
 
-def run_all(sketch: str) -> dict[str, object]:
+def run_all(sketch: str, names: list[str] = NAMES, **extra) -> dict[str, object]:
     from optdsl.solvers.sketch_newton.backend import SketchNewtonBackend
 
     from optdsl.lower.cutest import load_cutest
 
     backend = SketchNewtonBackend()
-    opts = SolveOptions(seed=0, time_limit=60.0, backend_options={"sketch": sketch})
-    return {name: backend.solve(load_cutest(name), opts) for name in NAMES}
+    opts = SolveOptions(seed=0, time_limit=60.0, backend_options={"sketch": sketch, "progress_after": -1, **extra})
+    return {name: backend.solve(load_cutest(name), opts) for name in names}
+
+
+def equal_to_authors(results: dict[str, object], authors: dict[str, int | None]) -> list[str]:
+    """Problems whose outcome is the authors' one-run figure: the same iteration count, or a
+    failure where they failed."""
+    same = []
+    for name, r in results.items():
+        ok = r.status == TerminationStatus.OPTIMAL
+        if (ok and r.iterations == authors[name]) or (not ok and authors[name] is None):
+            same.append(name)
+    return same
 
 
 def check_solved_and_iterations(results: dict[str, object]) -> None:
@@ -123,6 +137,22 @@ def test_kaczmarz_solves_the_paper_set(kaczmarz_results: dict[str, object]) -> N
     check_solved_and_iterations(kaczmarz_results)
 
 
+def test_faithful_defaults_give_the_authors_iteration_counts(kaczmarz_results: dict[str, object]) -> None:
+    # Frobenius norms, the absolute singularity test: the authors' one-run RK figures on >= 36/40
+    # (38 measured: HS47 takes 14 against 15, MANCINONE 3 against 4).
+    same = equal_to_authors(kaczmarz_results, {n: v[1] for n, v in AUTHORS_RK.items()})
+    assert len(same) >= 36, sorted(set(NAMES) - set(same))
+    assert kaczmarz_results["ORTHREGB"].iterations == 42 and kaczmarz_results["HS100LNP"].iterations == 8
+
+
+def test_relative_singularity_test_solves_the_authors_two_failures() -> None:
+    # The absolute test stops GOTTFR and PRICE4NE as the authors' one-run files do; the
+    # scale-invariant one solves them, in the authors' 10-run iteration counts (5 and 14).
+    res = run_all("kaczmarz", ["GOTTFR", "PRICE4NE"], singular_test="relative")
+    assert all(r.status == TerminationStatus.OPTIMAL for r in res.values())
+    assert res["GOTTFR"].iterations == 5 and res["PRICE4NE"].iterations == 14
+
+
 def test_objectives_match_checked_optima(kaczmarz_results: dict[str, object]) -> None:
     ref = checked_optima()
     compared = 0
@@ -136,4 +166,7 @@ def test_objectives_match_checked_optima(kaczmarz_results: dict[str, object]) ->
 @pytest.mark.slow
 @pytest.mark.parametrize("sketch", ["gaussian", "block"])
 def test_other_sketches_solve_the_paper_set(sketch: str) -> None:
-    check_solved_and_iterations(run_all(sketch))
+    results = run_all(sketch)
+    check_solved_and_iterations(results)
+    if sketch == "gaussian":
+        assert len(equal_to_authors(results, AUTHORS_GV1)) >= 36

@@ -88,13 +88,55 @@ def _system(d: int = 20, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
 def test_sketch_reaches_requested_accuracy(name: str, sparse: bool) -> None:
     K, b = _system()
     target = 1e-8 * np.linalg.norm(b)
-    solver = make_sketch(name, np.random.default_rng(0), block_size=4)
+    solver = make_sketch(name, np.random.default_rng(0), block_size=4, n=K.shape[0])
     solver.setup(sp.csr_matrix(K) if sparse else K)
     out = solver.solve(b, target, max_iter=200_000)
     assert out.converged
     assert np.linalg.norm(K @ out.z - b) <= target * (1 + 1e-6) or name == "direct"
     assert np.allclose(out.z, np.linalg.solve(K, b), atol=1e-6)
     assert out.iterations >= 1 and out.flops > 0
+
+
+@pytest.mark.parametrize("m", [30, 2000])  # dense and sparse factorizations of the Schur complement
+def test_minres_on_kkt_with_diagonal_b_takes_a_few_steps(m: int) -> None:
+    # With B diagonal the block preconditioner diag(B, G B^-1 G^T) leaves three eigenvalues:
+    # MINRES ends in about three steps, on the true residual.
+    rng = np.random.default_rng(1)
+    n = 2 * m
+    B = sp.diags(rng.uniform(0.1, 10.0, n))
+    G = sp.random(m, n, density=min(1.0, 5.0 / n), random_state=2) + sp.hstack([sp.identity(m), sp.csr_matrix((m, m))])
+    K = sp.bmat([[B, G.T], [G, None]], format="csr")
+    b = rng.standard_normal(n + m)
+    target = 1e-10 * np.linalg.norm(b)
+    solver = make_sketch("minres", np.random.default_rng(0), n=n)
+    solver.setup(K)
+    out = solver.solve(b, target, max_iter=100)
+    assert out.converged and out.iterations <= 6
+    assert np.linalg.norm(K @ out.z - b) <= target
+    with pytest.raises(ValueError, match="needs n"):
+        make_sketch("minres", np.random.default_rng(0))
+
+
+def test_minres_torch_path_matches_numpy() -> None:
+    # "cpu:0" is a torch device: the products run in torch, as on "cuda".
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    n, m = 40, 15
+    B = sp.diags(rng.uniform(0.5, 2.0, n)) + sp.random(n, n, density=0.05, random_state=1) * 0.1
+    B = (B + B.T) / 2
+    G = sp.random(m, n, density=0.3, random_state=2) + sp.hstack([sp.identity(m), sp.csr_matrix((m, n - m))])
+    K = sp.bmat([[B, G.T], [G, None]], format="csr")
+    b = rng.standard_normal(n + m)
+    target = 1e-9 * np.linalg.norm(b)
+    outs = []
+    for device in ("cpu", "cpu:0"):
+        solver = make_sketch("minres", np.random.default_rng(0), n=n, device=device)
+        solver.setup(K)
+        outs.append(solver.solve(b, target, max_iter=500))
+    assert all(o.converged for o in outs)
+    assert outs[0].iterations == outs[1].iterations
+    assert np.allclose(outs[0].z, outs[1].z, atol=1e-8)
+    assert np.linalg.norm(K @ outs[1].z - b) <= target
 
 
 def test_sketch_respects_inner_cap_and_warm_start() -> None:
@@ -244,7 +286,8 @@ def test_registered_backend_facts() -> None:
 def test_option_errors_name_the_key(options: dict, key: str) -> None:
     with pytest.raises(SolverError) as err:
         solve(hs6(), **options)
-    assert f"'{key}'" in err.value.message
+    msg = err.value.message
+    assert f"'{key}'" in msg or f"sketch_newton.{key}'" in msg
 
 
 def test_unknown_option_hint() -> None:

@@ -28,26 +28,21 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from optdsl.backends import Backend, SolveOptions
-from optdsl.errors import SolverError, did_you_mean
+from optdsl.backends import Backend, Option, SolveOptions
+from optdsl.errors import SolverError
 from optdsl.lower.forms import NLPForm
 from optdsl.results import Result, SolutionStatus, TerminationStatus
 
-from .choices import SKETCHES
+from .options import OPTIONS
 
-if TYPE_CHECKING:  # the algorithm (scipy) loads in solve(): choosing a backend must stay light
-    from . import algorithm
-
-_FLOAT_KEYS = {"eta1", "eta2", "delta", "beta", "nu", "xi_b", "tol", "theta_power"}
-_INT_KEYS = {"max_iter", "max_inner", "block_size", "log_every", "seed", "dense_limit"}
-_BOOL_KEYS = {"superlinear", "slacks"}
-_CHOICE_KEYS = {"sketch": SKETCHES, "block_kind": ("count", "gaussian")}
-KEYS = sorted(_FLOAT_KEYS | _INT_KEYS | _BOOL_KEYS | set(_CHOICE_KEYS))
+if TYPE_CHECKING:
+    from .algorithm import Params
 
 _STATUS = {
     "optimal": TerminationStatus.OPTIMAL,
@@ -59,81 +54,30 @@ _STATUS = {
     "line_search": TerminationStatus.ERROR,
     "nan": TerminationStatus.ERROR,
 }
-
-
-def _bad(key: str, value: Any, want: str) -> SolverError:
-    return SolverError(f"sketch_newton option '{key}' must be {want}, got {value!r}")
-
-
-def _parse_bool(key: str, value: Any) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise _bad(key, value, "true or false")
-
-
-def _parse_int(key: str, value: Any) -> int:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise _bad(key, value, "an integer") from None
-    if not math.isfinite(v) or v != int(v):
-        raise _bad(key, value, "an integer")
-    return int(v)
-
-
-def _parse_float(key: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise _bad(key, value, "a number") from None
-    if math.isnan(v):
-        raise _bad(key, value, "a number")
-    return v
+KEYS = sorted(OPTIONS)
 
 
 def parse_options(raw: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Typed Params fields from backend options, and the `slacks` flag."""
-    fields: dict[str, Any] = {}
-    slacks = False
-    for key, value in raw.items():
-        if key in _FLOAT_KEYS:
-            fields[key] = _parse_float(key, value)
-        elif key in _INT_KEYS:
-            fields[key] = _parse_int(key, value)
-        elif key == "superlinear":
-            fields[key] = _parse_bool(key, value)
-        elif key == "slacks":
-            slacks = _parse_bool(key, value)
-        elif key in _CHOICE_KEYS:
-            text = str(value).strip().lower()
-            if text not in _CHOICE_KEYS[key]:
-                raise _bad(key, value, "one of " + ", ".join(_CHOICE_KEYS[key]))
-            fields[key] = text
-        else:
-            raise SolverError(
-                f"unknown sketch_newton option '{key}'; known options: {', '.join(KEYS)}",
-                hint=did_you_mean(key, KEYS),
-            )
+    """Typed Params fields from backend options (schema in options.py), and the `slacks` flag."""
+    # choice names are case-insensitive ("Gaussian" is gaussian)
+    raw = {k: v.strip().lower() if isinstance(v, str) and k in OPTIONS and OPTIONS[k].choices else v
+           for k, v in raw.items()}  # fmt: skip
+    fields = SketchNewtonBackend.validate_options(raw)
+    slacks = bool(fields.pop("slacks", False))
     return fields, slacks
 
 
-def make_params(options: SolveOptions) -> tuple[algorithm.Params, bool]:
-    from . import algorithm
-
+def make_params(options: SolveOptions) -> tuple[Params, bool]:
     fields, slacks = parse_options(dict(options.backend_options or {}))
     if "seed" not in fields:
         fields["seed"] = 0 if options.seed is None else int(options.seed)
     if options.time_limit is not None:
         fields["time_limit"] = float(options.time_limit)
-    if options.verbose and "log_every" not in fields:
+    fields["device"] = str(options.device or "cpu")
+    if options.verbose and not fields.get("log_every"):
         fields["log_every"] = 1
+    from . import algorithm  # scipy: imported on solve, not when the backend is listed
+
     params = algorithm.Params(**fields)
     try:
         algorithm.check_params(params)
@@ -152,6 +96,11 @@ def _blas_threads(threads: int | None):
     return threadpool_limits(limits=threads or 1, user_api="blas")
 
 
+def _stderr_line(text: str) -> None:
+    """Progress goes to stderr, so that it never mixes with the solution on stdout."""
+    print(text, file=sys.stderr, flush=True)
+
+
 class SketchNewtonBackend(Backend):
     name: ClassVar[str] = "sketch_newton"
     description: ClassVar[str] = (
@@ -162,8 +111,8 @@ class SketchNewtonBackend(Backend):
     form: ClassVar[str] = "nlp"
     requires: ClassVar[tuple[str, ...]] = ()
     priority: ClassVar[int] = 30
-    passthrough: ClassVar[str | None] = "the options listed in docs/sketch_newton.md, checked by the backend"
-    abilities: ClassVar[frozenset[str]] = frozenset({"duals"})
+    options: ClassVar[dict[str, Option]] = OPTIONS
+    abilities: ClassVar[frozenset[str]] = frozenset({"duals", "history"})
     status_map: ClassVar[dict[str, TerminationStatus]] = _STATUS
 
     def solve(self, form: NLPForm, options: SolveOptions) -> Result:
@@ -188,7 +137,8 @@ class SketchNewtonBackend(Backend):
         from . import algorithm
 
         t0 = time.perf_counter()
-        log = print if options.verbose else None
+        log = _stderr_line
+
         with _blas_threads(options.threads):
             out = algorithm.solve(form, params, log=log)
         result = self._result(form, out, time.perf_counter() - t0, params.tol)
@@ -196,7 +146,7 @@ class SketchNewtonBackend(Backend):
             result = chain.invert(result, inverse)
         return result
 
-    def _result(self, form: NLPForm, out: algorithm.Output, wall: float, tol: float) -> Result:
+    def _result(self, form: NLPForm, out: Any, wall: float, tol: float) -> Result:
         status = _STATUS[out.status]
         sign = -1.0 if form.sense == "max" else 1.0
         feasible = False
@@ -211,6 +161,8 @@ class SketchNewtonBackend(Backend):
             sol = SolutionStatus.FEASIBLE
         else:
             sol = SolutionStatus.NONE
+        # No objective beside a failed solution: the last iterate's value goes to stats only.
+        objective = sign * out.f if math.isfinite(out.f) and sol != SolutionStatus.NONE else None
         message = out.message
         if out.status == "singular":
             message = "singular: " + message
@@ -218,7 +170,7 @@ class SketchNewtonBackend(Backend):
             status=status,
             solution_status=sol,
             backend=self.name,
-            objective=sign * out.f if math.isfinite(out.f) else None,
+            objective=objective,
             x=out.x,
             row_duals=-sign * out.lam,
             iterations=out.iterations,
@@ -231,6 +183,8 @@ class SketchNewtonBackend(Backend):
                 "f_evals": out.f_evals,
                 "grad_evals": out.grad_evals,
                 "hess_evals": out.hess_evals,
+                "c_evals": out.c_evals,
+                "jac_evals": out.jac_evals,
                 "inner_iterations": out.inner_iterations,
                 "inner_cap_hits": out.inner_cap_hits,
                 "hessian_modifications": out.hessian_modifications,
@@ -238,9 +192,14 @@ class SketchNewtonBackend(Backend):
                 "eta1": out.eta1,
                 "eta2": out.eta2,
                 "sketch": out.sketch,
+                "solver_switches": out.solver_switches,
+                "penalty_limit_hits": out.penalty_limit_hits,
+                "last_objective": sign * out.f if math.isfinite(out.f) else None,
                 "seed": out.seed,
             },
             message=message,
             layout=form.layout,
+            history={"kkt": list(out.kkt_history), "inner_steps": list(out.inner_history),
+                     "step": list(out.alpha_history)},  # fmt: skip
         )
 

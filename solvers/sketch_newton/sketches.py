@@ -11,10 +11,9 @@ loop turns its adaptive accuracy condition into this residual threshold), the in
 cap is reached, or the deadline passes. It returns z, the inner iterations, the flops and the
 final residual norm.
 
-Flops are counted with the operation count of the *sequential* method (what a compiled
-implementation performs per step: sparse row/column updates and the incremental residual
-update), not the count of the vectorized numpy code that executes it. Sequential semantics
-are kept exactly: a batch of s Kaczmarz (or Gaussian-vector) projections is evaluated in one
+Flops count the work that runs: the per-step updates plus, for the batched forms, the
+batch's Gram block, its triangular solve and the residual block of the exact stop. Sequential
+semantics are kept exactly: a batch of s Kaczmarz (or Gaussian-vector) projections is evaluated in one
 go by a forward substitution with the s x s Gram block, which gives the same iterates as s
 single steps, and the first step in the batch that meets the accuracy test ends the solve.
 """
@@ -30,13 +29,15 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .choices import SKETCHES
+from .options import SKETCHES as _SKETCHES
 
 Matrix = np.ndarray | sp.spmatrix
 
 # Above this many rows a batch's per-step residual norms (a d x s dense block) get expensive;
 # large systems check the accuracy test once per batch instead (overshoot < one batch).
 _EXACT_STOP_LIMIT = 4096
+# Kaczmarz above this many rows runs a plain step loop instead of batches (measured crossover).
+_BATCH_LIMIT = 256
 
 
 @dataclass
@@ -144,6 +145,8 @@ class Kaczmarz(Sketch):
         return flops
 
     def _iterate(self, z, r, b, target, max_iter, deadline, flops) -> InnerResult:
+        if self.rows.size and self.d > _BATCH_LIMIT:
+            return self._loop(z, r, b, target, max_iter, deadline, flops)
         K, M, d = self.K, self.M, self.d
         sparse = sp.issparse(K)
         exact_stop = d <= _EXACT_STOP_LIMIT
@@ -180,7 +183,9 @@ class Kaczmarz(Sketch):
             else:
                 r = r - MI.T @ t
             z = z - (K[idx[:k]].T @ t)
-            flops += float(self.step_flops[idx[:k]].sum())
+            # What ran: the sequential updates, plus the s x s triangular solve and, for the
+            # exact stop, the d x s block of residuals and their norms (4 d per step).
+            flops += float(self.step_flops[idx[:k]].sum()) + float(s * s) + (4.0 * d * s if exact_stop else 0.0)
             it += k
             since_sync += k
             rn = float(np.linalg.norm(r))
@@ -190,6 +195,57 @@ class Kaczmarz(Sketch):
                 flops += 2.0 * self.nnz
                 if rn <= target:
                     return InnerResult(z, it, flops, rn, True)
+        return InnerResult(z, it, flops, rn, rn <= target)
+
+
+    def _loop(self, z, r, b, target, max_iter, deadline, flops) -> InnerResult:
+        """One row at a time, the residual norm kept incrementally and tested after every step.
+
+        Above _BATCH_LIMIT rows this is faster than the batched form, whose exact stop needs a
+        d x s block of residuals per batch (benchmarks/bench_nlp_inner.py)."""
+        K, M, d = self.K, self.M, self.d
+        sparse = sp.issparse(K)
+        if sparse:
+            mp, mi, mv = M.indptr, M.indices, M.data
+            kp, ki, kv = K.indptr, K.indices, K.data
+        diag, t2 = self.diag, target * target
+        rn2 = float(r @ r)
+        it, since_sync, chunk = 0, 0, 4096
+        while it < max_iter:
+            if deadline is not None and time.perf_counter() > deadline:
+                return InnerResult(z, it, flops, float(np.sqrt(max(rn2, 0.0))), False, timed_out=True)
+            s = min(chunk, max_iter - it)
+            idx = self.rows[self.rng.integers(0, self.rows.size, size=s)]
+            k = 0
+            for i in idx:
+                k += 1
+                t = r[i] / diag[i]
+                if sparse:
+                    lo, hi = mp[i], mp[i + 1]
+                    cols = mi[lo:hi]
+                    old = r[cols]
+                    new = old - t * mv[lo:hi]
+                    rn2 += float(new @ new - old @ old)
+                    r[cols] = new
+                    lo, hi = kp[i], kp[i + 1]
+                    z[ki[lo:hi]] -= t * kv[lo:hi]
+                else:
+                    r -= t * M[i]
+                    rn2 = float(r @ r)
+                    z -= t * K[i]
+                if rn2 <= t2:
+                    break
+            flops += float(self.step_flops[idx[:k]].sum())
+            it += k
+            since_sync += k
+            if rn2 <= t2 or since_sync >= 4 * d:
+                since_sync = 0
+                r, rn = self._confirm(z, b)  # the incremental norm drifts by rounding
+                rn2 = rn * rn
+                flops += 2.0 * self.nnz
+                if rn <= target:
+                    return InnerResult(z, it, flops, rn, True)
+        rn = float(np.sqrt(max(rn2, 0.0)))
         return InnerResult(z, it, flops, rn, rn <= target)
 
 
@@ -240,7 +296,9 @@ class GaussianVector(Sketch):
             else:
                 r = r - V @ t
             z = z - W[:, :k] @ t
-            flops += step * k
+            # What ran: the sequential work of k steps, plus the batch's s x s Gram block W^T W,
+            # its triangular solve and (exact stop) the d x s residual block with its norms.
+            flops += step * k + 2.0 * d * s * s + s * s + (4.0 * d * s if exact_stop else 0.0)
             it += k
             since_sync += k
             rn = float(np.linalg.norm(r))
@@ -330,7 +388,10 @@ class Block(Sketch):
             else:
                 r = r - V @ y
             z = z - W[:, : k * q] @ y[: k * q]
-            flops += step * k
+            # What ran: k sequential steps plus the batch's (sq) x (sq) Gram matrix, the block
+            # pseudo-inverses, the forward substitution and (exact stop) the d x s residual block.
+            sq = s * q
+            flops += step * k + 2.0 * d * sq * sq + 10.0 * s * q**3 + sq * sq + (4.0 * d * s if exact_stop else 0.0)
             it += k
             since_sync += k
             rn = float(np.linalg.norm(r))
@@ -386,12 +447,20 @@ class Direct(Sketch):
         return InnerResult(z, 1, flops, rn, True)
 
 
+SKETCHES = _SKETCHES  # the names, from the light options module
 
 
 def make_sketch(
-    name: str, rng: np.random.Generator, block_size: int = 8, block_kind: str = "count"
+    name: str, rng: np.random.Generator, block_size: int = 8, block_kind: str = "count", n: int | None = None,
+    device: str = "cpu",
 ) -> Sketch:
-    """The solver called `name` (one of SKETCHES)."""
+    """The solver called `name` (one of SKETCHES); "minres" needs n, the size of the (1,1) block."""
+    if name == "minres":
+        from .krylov import Minres
+
+        if n is None:
+            raise ValueError("the minres inner solver needs n, the number of variables")
+        return Minres(rng, n, device=device)
     if name == "kaczmarz":
         return Kaczmarz(rng)
     if name == "gaussian":
