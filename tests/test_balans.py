@@ -324,9 +324,39 @@ def test_infeasible_model_reports_infeasible():
 
 
 @needs_corpus
+def test_a_worker_adopts_the_boards_better_incumbent_without_crediting_its_operator():
+    import multiprocessing as mp
+
+    from optdsl.solvers.balans.portfolio import SharedBoard
+    from optdsl.solvers.balans.search import Progress, Search, Start
+
+    form = read("miplib3/p0201.mps.gz")
+    m = MipModel(form, seed=1)
+    worse = m.solve(0.5, first_solution=True, heuristics=False)
+    best = m.solve(30.0)  # HiGHS proves the optimum 7615 quickly
+    assert best.status == "kOptimal"
+    xw, xb = m.clean(worse.x), m.clean(best.x)
+    assert m.objective(xw) > m.objective(xb)
+    board = SharedBoard(m.n, mp.get_context("spawn"))
+    board.offer(m.objective(xb), xb)
+    t0 = time.time()
+    start = Start(x=xw, objective=m.objective(xw), x_lp=None, dual_bound=None, proven_optimal=False,
+                  status="kTimeLimit", first_s=0.0, lp_s=0.0)
+    cfg = build_config(option_values({"operators": "mutation_25", "accept": "hill_climbing"}))
+    s = Search(m, cfg, start, t0 + 20.0, t0, Progress(m, t0, False, False), board=board, max_iterations=2)
+    s.run()
+    assert s.best_obj == pytest.approx(7615.0)
+    assert s.trace.inc_operator[0] == "shared"
+    assert s.trace.it_reward[0] == cfg.scores[2]  # credited as "accept", not as a new best
+    assert board.best_objective() == pytest.approx(7615.0)
+
+
+@needs_corpus
+@pytest.mark.slow
 def test_local_portfolio_of_two_workers_shares_one_incumbent():
     form = read("miplib3/p0201.mps.gz")
-    r = solve(form, time_limit=15.0, workers=2, first_time=0.3, iteration_time=1.0)
+    # spawned workers import alns, MABWiser and scikit-learn first: seconds on a loaded machine
+    r = solve(form, time_limit=25.0, workers=2, first_time=0.3, iteration_time=1.0)
     assert r.has_solution and violation(form, r.x) <= 1e-6
     assert r.stats["workers"] == 2 and "worker_errors" not in r.stats
     h = r.history if hasattr(r, "history") else r.stats["history"]
@@ -341,7 +371,7 @@ def test_ray_portfolio_on_a_local_ray_instance():
     form = read("miplib3/p0201.mps.gz")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        r = solve(form, time_limit=10.0, workers=2, ray_address="auto", first_time=0.3, iteration_time=1.0)
+        r = solve(form, time_limit=25.0, workers=2, ray_address="auto", first_time=0.3, iteration_time=1.0)
     finally:
         ray.shutdown()
     assert r.has_solution and violation(form, r.x) <= 1e-6

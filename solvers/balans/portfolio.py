@@ -38,6 +38,7 @@ class WorkerResult:
     iterations: int
     dropped: dict[str, str]
     stop_reason: str
+    started: float  # seconds after the solve began when this worker started searching
 
 
 def bare_form(form: LPForm) -> LPForm:
@@ -50,6 +51,7 @@ def run_worker(k: int, form: LPForm, cfg: Config, start: Start, deadline: float,
                model: MipModel | None = None) -> WorkerResult:
     """One ALNS search (worker `k` of a portfolio, or the only one)."""
     board = _BOARD if board == "shared" else board
+    started = time.time() - t0
     if model is None:
         model = MipModel(form, seed=cfg.seed, verbose=False)
     tag = f"[{k}]" if board is not None else ""
@@ -58,7 +60,7 @@ def run_worker(k: int, form: LPForm, cfg: Config, start: Start, deadline: float,
     search.run()
     return WorkerResult(worker=k, x=search.best_x, objective=search.best_obj, trace=search.trace,
                         iterations=search.iterations, dropped=search.dropped,
-                        stop_reason=search.stop_reason)
+                        stop_reason=search.stop_reason, started=started)
 
 
 # --- the local board: the best objective and point in shared memory ------------------------------

@@ -66,7 +66,8 @@ def solve(form: LPForm, options: SolveOptions, values: dict[str, Any], backend: 
         if x0 is not None and not np.all(np.isfinite(x0)):
             x0 = None
         need_lp = any(s.uses_lp for s in cfg.operators)
-        start = first_incumbent(model, cfg, deadline, need_lp, prog, x0=x0)
+        start = first_incumbent(model, cfg, deadline, need_lp, prog, x0=x0, ready=lambda: not warm.is_alive(),
+                                t0=t0)
         if start.x is None:
             return _no_solution(model, start, backend, t0, form)
         results: list[Any] = []
@@ -118,7 +119,7 @@ def _result(model: MipModel, cfg: Config, start: Start, results: list[Any], back
     assert best_obj <= first_obj + 1e-9 * max(1.0, abs(first_obj))
 
     # the global incumbent trace: the first incumbent, then each improvement of any worker
-    events = [(start.first_s, first_obj, "first", -1)]
+    events = [(t, o, "first", -1) for t, o in start.trace] or [(start.first_s, first_obj, "first", -1)]
     for r in done:
         events += [(t, o, op, r.worker) for t, o, op in zip(r.trace.inc_time, r.trace.inc_objective,
                                                            r.trace.inc_operator)]
@@ -148,6 +149,7 @@ def _result(model: MipModel, cfg: Config, start: Start, results: list[Any], back
         "first_status": start.status, "workers": workers, "alns_iterations": iterations,
         "operators": [s.name for s in cfg.operators], "policy": cfg.policy, "acceptance": cfg.accept,
         "seed": cfg.seed, "stop_reasons": [r.stop_reason for r in done],
+        "worker_start_s": [round(r.started, 3) for r in done],
     }  # fmt: skip
     dropped = {k: v for r in done for k, v in r.dropped.items()}
     if dropped:

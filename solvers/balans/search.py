@@ -42,6 +42,7 @@ class Start:
     status: str  # HiGHS's model status of the first solve
     first_s: float
     lp_s: float
+    trace: list[tuple[float, float]] = field(default_factory=list)  # (seconds since t0, objective) in it
 
 
 @dataclass
@@ -87,12 +88,14 @@ class Progress:
 
 
 def first_incumbent(model: MipModel, cfg: Config, deadline: float, need_lp: bool, progress: Progress,
-                    x0: np.ndarray | None = None) -> Start:
+                    x0: np.ndarray | None = None, ready: Any = None, t0: float | None = None) -> Start:
     """HiGHS on the whole MIP for the first incumbent, then the LP relaxation if an operator needs it.
 
     The first solve gets min(first_time, first_fraction x budget) seconds; if it has no solution
     by then, it goes on until the first solution or the deadline (as the package does). A solve
-    that proves optimality ends the search there."""
+    that proves optimality ends the search there. With `first_stall`, a solve that has stopped
+    improving ends early, but only once `ready()` says the search can start (its packages are
+    imported: until then HiGHS may as well go on)."""
     t_start = time.time()
     budget = max(deadline - t_start, 0.0)
     limit = min(cfg.first_time, cfg.first_fraction * budget)
@@ -101,16 +104,23 @@ def first_incumbent(model: MipModel, cfg: Config, deadline: float, need_lp: bool
         start = x0
     stall = cfg.first_stall * budget
     seen = {"best": np.inf, "t": 0.0}
+    offset = t_start - (t0 if t0 is not None else t_start)
+    trace: list[tuple[float, float]] = []
 
     def stalled(data: Any) -> bool:
-        """HiGHS has an incumbent and has not improved it for `stall` seconds."""
+        """Records HiGHS's improvements; True once it has an incumbent and has not improved it
+        for max(stall, the time the last improvement took) seconds."""
         pb, t = float(data.mip_primal_bound), float(data.running_time)
         if pb < seen["best"] - 1e-9 * max(1.0, abs(pb)):
             seen["best"], seen["t"] = pb, t
+            if pb < 1e20:
+                trace.append((offset + t, pb))
             return False
-        return seen["best"] < 1e20 and t - seen["t"] >= max(stall, seen["t"])
+        if stall <= 0 or seen["best"] >= 1e20 or t - seen["t"] < max(stall, seen["t"]):
+            return False
+        return ready is None or ready()  # while the search's imports are still loading, HiGHS goes on
 
-    sub = model.solve(limit, start=start, stop=stalled if stall > 0 else None)
+    sub = model.solve(limit, start=start, stop=stalled)
     if sub.x is None and deadline - time.time() > MIN_SOLVE_S:
         sub = model.solve(deadline - time.time(), first_solution=True)
     first_s = time.time() - t_start
@@ -132,8 +142,13 @@ def first_incumbent(model: MipModel, cfg: Config, deadline: float, need_lp: bool
         lp_s = time.time() - t1
         if lp.status == "kOptimal" and lp.x is not None:
             x_lp = lp.x
+    if obj is not None:  # the returned point, recomputed, ends the first phase's trace
+        tol = 1e-6 * max(1.0, abs(obj))
+        found = [t for t, o in trace if abs(o - obj) <= tol]
+        trace = [(t, o) for t, o in trace if o > obj + tol]
+        trace.append((found[0] if found else offset + first_s, obj))
     return Start(x=x, objective=obj, x_lp=x_lp, dual_bound=sub.dual_bound, proven_optimal=proven,
-                 status=sub.status, first_s=first_s, lp_s=lp_s)
+                 status=sub.status, first_s=first_s, lp_s=lp_s, trace=trace)
 
 
 # --- the ALNS loop -----------------------------------------------------------------------------
@@ -320,8 +335,8 @@ class Search:
                     # the improvement came from another worker, not from this operator
                     credited = Outcome.ACCEPT if outcome in (Outcome.BEST, Outcome.BETTER) else outcome
                 super().update(cand, d_idx, r_idx, credited)
-                cand.adopted = None
                 search._on_update(cand, d_idx, outcome, self.scores[credited])
+                cand.adopted = None  # as the current state, it is this worker's own from now on
 
         rng = np.random.default_rng(self.cfg.seed)
         alns = ALNS(rng)
