@@ -272,9 +272,10 @@ def report(args: argparse.Namespace) -> str:
                       and r["budget"] == T and r.get("workers", 1) == 1]
                 au = [r for r in runs if r["tool"] == "authors" and r["instance"] == inst and r["seed"] == seed
                       and r["budget"] == T]
-                if not bs or not hs or max(h["budget"] for h in hs) < T:
+                hs_t = sorted((h for h in hs if h["budget"] >= T), key=lambda h: (h["budget"] != T, h["budget"]))
+                if not bs or not hs_t:
                     continue
-                h, b = hs[-1], bs[-1]
+                h, b = hs_t[0], bs[-1]
                 hz, bz = at(h["trace"], T), b["objective"]
                 hp, bp = pg(hz, ref), pg(bz, ref)
                 ok = bp <= hp + 1e-9
