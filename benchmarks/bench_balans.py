@@ -100,7 +100,7 @@ def run_balans(path: Path, budget: float, seed: int, workers: int, preset: str) 
     t0 = time.time()
     r = BalansBackend().solve(form, opts)
     elapsed = time.time() - t0
-    h = getattr(r, "history", None) or r.stats.get("history", {})
+    h = r.history
     return {"objective": r.objective, "trace": list(zip(h.get("time", []), h.get("objective", []))),
             "first": r.stats.get("first_objective"), "first_s": r.stats.get("first_s"), "elapsed": elapsed,
             "status": r.status.value, "violation": _violation(form, r.x) if r.x is not None else None,

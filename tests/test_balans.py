@@ -258,7 +258,7 @@ def test_solution_is_feasible_and_never_worse_than_the_first_incumbent():
     assert r.objective == pytest.approx(float(form.c @ r.x + form.c0), abs=1e-6)
     assert 7615 - 1e-6 <= r.objective <= r.stats["first_objective"] + 1e-9
     assert r.solution_status.value in ("feasible", "optimal")
-    h = r.history if hasattr(r, "history") else r.stats["history"]
+    h = r.history
     assert h["operator"][0] == "first" and h["objective"][-1] == pytest.approx(r.objective)
     assert all(b <= a for a, b in zip(h["objective"], h["objective"][1:]))  # minimization: decreasing
     assert h["primal_gap"][-1] == pytest.approx(r.stats["primal_gap"])
@@ -274,7 +274,7 @@ def test_maximization_is_negated_inside_and_reported_in_the_users_sense():
     assert r.has_solution and violation(form, r.x) <= 1e-6
     assert r.objective == pytest.approx(float(form.c @ r.x + form.c0), abs=1e-6)
     assert r.stats["first_objective"] - 1e-9 <= r.objective <= -7615 + 1e-6
-    h = r.history if hasattr(r, "history") else r.stats["history"]
+    h = r.history
     assert all(b >= a for a, b in zip(h["objective"], h["objective"][1:]))  # maximization: increasing
     if r.best_bound is not None:
         assert r.best_bound >= r.objective - 1e-6
@@ -296,8 +296,8 @@ def test_iteration_limit_and_seed_reproduce_the_operator_sequence():
     kw = dict(time_limit=30.0, first_time=0.2, max_iterations=6, operators="mutation_25,rins_50,crossover",
               policy="epsilon_greedy", epsilon="0.5")
     a, b = solve(form, seed=5, **kw), solve(form, seed=5, **kw)
-    ha = a.history if hasattr(a, "history") else a.stats["history"]
-    hb = b.history if hasattr(b, "history") else b.stats["history"]
+    ha = a.history
+    hb = b.history
     assert a.status.value in ("iteration_limit", "optimal")
     if a.status.value == "iteration_limit":
         assert len(ha["iteration_operator"]) == 6
@@ -359,7 +359,7 @@ def test_local_portfolio_of_two_workers_shares_one_incumbent():
     r = solve(form, time_limit=25.0, workers=2, first_time=0.3, iteration_time=1.0)
     assert r.has_solution and violation(form, r.x) <= 1e-6
     assert r.stats["workers"] == 2 and "worker_errors" not in r.stats
-    h = r.history if hasattr(r, "history") else r.stats["history"]
+    h = r.history
     assert set(h["iteration_worker"]) == {0, 1}
     assert r.objective <= r.stats["first_objective"] + 1e-9
 
@@ -376,7 +376,7 @@ def test_ray_portfolio_on_a_local_ray_instance():
         ray.shutdown()
     assert r.has_solution and violation(form, r.x) <= 1e-6
     assert "worker_errors" not in r.stats, r.stats.get("worker_errors")
-    h = r.history if hasattr(r, "history") else r.stats["history"]
+    h = r.history
     assert set(h["iteration_worker"]) == {0, 1}
 
 

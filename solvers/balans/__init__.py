@@ -8,28 +8,15 @@ by `solve()`. The search lives in `runner.py`, `search.py`, `operators.py`, `mip
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from optdsl.backends import Backend, SolveOptions
+from optdsl.backends import Backend, Option, SolveOptions
 from optdsl.errors import SolverError, did_you_mean
 from optdsl.results import Result, TerminationStatus
 
-try:  # the backend seam's option schema
-    from optdsl.backends import Option
-except ImportError:  # pragma: no cover - before the seam: the same fields, checked here
-
-    @dataclass
-    class Option:  # type: ignore[no-redef]
-        type: type
-        default: Any
-        help: str
-        choices: tuple | None = None
-
-
 _T = TerminationStatus
 
-OPTIONS: dict[str, Any] = {
+OPTIONS: dict[str, Option] = {
     "preset": Option(str, "auto", "named configuration: auto (short budgets), ijcai25_softmax, ijcai25_thompson, "
                      "package_default", choices=("auto", "ijcai25_softmax", "ijcai25_thompson", "package_default")),
     "operators": Option(str, None, "comma-separated destroy operators, e.g. rins_25,mutation_50,local_branching_10,"
@@ -101,11 +88,11 @@ class BalansBackend(Backend):
 
     name: ClassVar[str] = "balans"
     description: ClassVar[str] = "Balans: bandit-based adaptive large neighbourhood search for MILP over HiGHS"
-    features: ClassVar[frozenset[str]] = frozenset({"linear", "integer"})
+    features: ClassVar[frozenset[str]] = frozenset({"linear", "integer", "inequalities"})
     form: ClassVar[str] = "lp"
     requires: ClassVar[tuple[str, ...]] = ("highspy", "alns", "mabwiser")
     priority: ClassVar[int] = 50
-    options: ClassVar[dict[str, Any]] = OPTIONS
+    options: ClassVar[dict[str, Option]] = OPTIONS
     status_map: ClassVar[dict[str, TerminationStatus]] = {
         "kOptimal": _T.OPTIMAL, "kInfeasible": _T.INFEASIBLE, "kUnbounded": _T.UNBOUNDED,
         "kUnboundedOrInfeasible": _T.INFEASIBLE_OR_UNBOUNDED, "kTimeLimit": _T.TIME_LIMIT,

@@ -179,8 +179,5 @@ def _result(model: MipModel, cfg: Config, start: Start, results: list[Any], back
     res = Result(status=status, solution_status=sol, backend=backend, objective=objective, best_bound=bound,
                  gap=gap, x=np.array(best_x), iterations=iterations,
                  times={"solve_s": end}, stats=stats, message=msg, layout=form.layout)
-    if "history" in getattr(Result, "__dataclass_fields__", {}):
-        res.history = history
-    else:
-        res.stats["history"] = history
+    res.history = history
     return res
