@@ -92,13 +92,12 @@ def first_incumbent(model: MipModel, cfg: Config, deadline: float, need_lp: bool
     """HiGHS on the whole MIP for the first incumbent, then the LP relaxation if an operator needs it.
 
     The first solve gets min(first_time, first_fraction x budget) seconds; if it has no solution
-    by then, it goes on until the first solution or the deadline (as the package does). A solve
+    by then, it goes on until its first solution or the deadline (as the package does). A solve
     that proves optimality ends the search there. With `first_stall`, a solve that has stopped
-    improving ends early, but only once `ready()` says the search can start (its packages are
-    imported: until then HiGHS may as well go on)."""
+    improving ends early. Either way it ends only once `ready()` says the search can start."""
     t_start = time.time()
     budget = max(deadline - t_start, 0.0)
-    limit = min(cfg.first_time, cfg.first_fraction * budget)
+    cap = min(cfg.first_time, cfg.first_fraction * budget)
     start = None
     if x0 is not None and model.is_feasible(x0):
         start = x0
@@ -107,22 +106,24 @@ def first_incumbent(model: MipModel, cfg: Config, deadline: float, need_lp: bool
     offset = t_start - (t0 if t0 is not None else t_start)
     trace: list[tuple[float, float]] = []
 
-    def stalled(data: Any) -> bool:
-        """Records HiGHS's improvements; True once it has an incumbent and has not improved it
-        for max(stall, the time the last improvement took) seconds."""
+    def enough(data: Any) -> bool:
+        """Records HiGHS's improvements; True once HiGHS has an incumbent and has either used its
+        share of the budget or stopped improving (for max(stall, the time its last improvement
+        took)), and the search's packages are imported (until then HiGHS may as well go on)."""
         pb, t = float(data.mip_primal_bound), float(data.running_time)
         if pb < seen["best"] - 1e-9 * max(1.0, abs(pb)):
             seen["best"], seen["t"] = pb, t
             if pb < 1e20:
                 trace.append((offset + t, pb))
             return False
-        if stall <= 0 or seen["best"] >= 1e20 or t - seen["t"] < max(stall, seen["t"]):
-            return False
-        return ready is None or ready()  # while the search's imports are still loading, HiGHS goes on
+        if seen["best"] >= 1e20:
+            return False  # no incumbent yet: go on, up to the deadline
+        done = t >= cap or (stall > 0 and t - seen["t"] >= max(stall, seen["t"]))
+        return done and (ready is None or ready())
 
-    sub = model.solve(limit, start=start, stop=stalled)
-    if sub.x is None and deadline - time.time() > MIN_SOLVE_S:
-        sub = model.solve(deadline - time.time(), first_solution=True)
+    # one solve for the whole budget, stopped by `enough`: a solve without an incumbent at its share
+    # goes on to its first one (the package restarts with a solution limit; this keeps the tree)
+    sub = model.solve(budget, start=start, stop=enough)
     first_s = time.time() - t_start
     x = obj = None
     if sub.x is not None:
@@ -138,7 +139,7 @@ def first_incumbent(model: MipModel, cfg: Config, deadline: float, need_lp: bool
     lp_s = 0.0
     if x is not None and not proven and need_lp and deadline - time.time() > MIN_SOLVE_S:
         t1 = time.time()
-        lp = model.solve(min(max(cfg.first_time, 1.0), 0.25 * (deadline - t1)), relaxation=True)
+        lp = model.solve(min(max(cfg.first_time, 1.0), 0.1 * (deadline - t1)), relaxation=True)
         lp_s = time.time() - t1
         if lp.status == "kOptimal" and lp.x is not None:
             x_lp = lp.x
