@@ -67,7 +67,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "rins_25,rins_50,mutation_25,mutation_50,rens_50,local_branching_10,local_branching_25,"
         "proximity_005,crossover,dins",
         policy="softmax", tau=2.0, scores="3,2,1,0", accept="simulated_annealing", temperature="relative",
-        first_time=600.0, first_fraction=0.5, first_stall=0.1, iteration_time=10.0, lb_time=10.0,
+        first_time=600.0, first_fraction=0.5, first_stall=0.25, iteration_time=10.0, lb_time=10.0,
         crossover_time=5.0, sub_fraction=0.05, fix_continuous=False,
     ),
     "ijcai25_softmax": _cfg(
