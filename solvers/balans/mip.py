@@ -86,18 +86,16 @@ class MipModel:
         return self.sign * internal
 
     def violation(self, x: np.ndarray) -> float:
-        """The largest violation of a bound, a row or integrality by `x` (0 when feasible)."""
+        """The largest violation of a row, a bound or integrality by `x`, with integrality measured
+        in units of INT_TOL / FEAS_TOL and rows relative to (1 + 1e-3 |activity|): feasible when at
+        most FEAS_TOL."""
         x = x[: self.n]
         ax = self.A @ x
-        scale = 1.0 + np.abs(ax) * 1e-3
-        row = np.maximum(self.row_lower - ax, ax - self.row_upper) / scale
+        row = np.maximum(self.row_lower - ax, ax - self.row_upper) / (1.0 + 1e-3 * np.abs(ax))
         col = np.maximum(self.col_lower - x, x - self.col_upper)
-        frac = np.abs(x[self.discrete] - np.round(x[self.discrete])) if self.discrete.size else np.zeros(0)
-        worst = 0.0
-        for v, tol in ((row, FEAS_TOL), (col, FEAS_TOL), (frac, INT_TOL)):
-            if v.size:
-                worst = max(worst, float(np.max(v)) / tol * FEAS_TOL)
-        return max(worst, 0.0)
+        d = x[self.discrete]
+        frac = np.abs(d - np.round(d)) * (FEAS_TOL / INT_TOL)
+        return max(0.0, *(float(np.max(v)) for v in (row, col, frac) if v.size))
 
     def is_feasible(self, x: np.ndarray) -> bool:
         return bool(np.all(np.isfinite(x[: self.n]))) and self.violation(x) <= FEAS_TOL
