@@ -8,7 +8,6 @@ For `minimize`, a binding `<=` row has a dual <= 0 and a binding `>=` row a dual
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -109,9 +108,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of `optdsl solve --output json`."""
 
-        def num(v):
-            if v is None or (isinstance(v, float) and not math.isfinite(v)):
-                return None if v is None or math.isnan(v) else (1e308 if v > 0 else -1e308)
+        def num(v):  # NaN/inf stay: optdsl.report.strict_json writes them as null with a note
             return v
 
         def keyed(d: dict[str, Any]) -> dict[str, Any]:

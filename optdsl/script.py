@@ -14,6 +14,7 @@ import numpy as np
 
 from optdsl.errors import ModelError
 from optdsl.eval.numpy_eval import expr_value
+from optdsl.files import Outputs
 from optdsl.ir.expr import Expr
 from optdsl.ir.grid import Dummy, Grid
 from optdsl.parse import ast
@@ -32,6 +33,7 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
     runner.duals = result.duals if result.row_duals is not None else {}
     runner.base_dir = getattr(model, "_base_dir", None) or Path.cwd()
     runner.declare_late = ir.declare_late
+    runner.outputs = Outputs(runner.base_dir)
     ev = ir.evaluator
     ev.post = PostSolve(x, result.row_duals, result.reduced_costs, ir.constraints, ir.objectives)
     try:
@@ -39,6 +41,7 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
             runner.run(stmt, Grid.root())
     finally:
         ev.post = None
+    runner.outputs.commit()  # files the script names, each written atomically (optdsl.files)
 
 
 class _Runner:
@@ -46,6 +49,8 @@ class _Runner:
         self.ev, self.x, self.out = ev, x, out
         self.objectives: dict[str, Any] = {}
         self.duals: dict[str, Any] = {}
+        self.base_dir: Path = Path.cwd()
+        self.outputs = Outputs(self.base_dir)
 
     def values(self, e: ast.Expr, grid: Grid) -> np.ndarray:
         if isinstance(e, ast.Ref) and not e.subs and e.name in self.objectives:
@@ -80,16 +85,20 @@ class _Runner:
 
     def table_out(self, stmt: ast.TableStmt, grid: Grid) -> None:
         import csv
+        import io
 
+        if stmt.driver.upper() != "CSV":
+            raise ModelError(f"table '{stmt.name}': only the \"CSV\" driver is supported, not \"{stmt.driver}\"",
+                             stmt.span)
         sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
         names = [c.column or _expr_name(c.expr) for c in stmt.columns]
         cols = [self.values(c.expr, sub) for c in stmt.columns]
-        path = self.base_dir / stmt.path
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(names)
-            for r in range(sub.n):
-                w.writerow([_s(c[r]) for c in cols])
+        fh = io.StringIO(newline="")
+        w = csv.writer(fh)
+        w.writerow(names)
+        for r in range(sub.n):
+            w.writerow([_s(c[r]) for c in cols])
+        self.outputs.write(stmt.path, fh.getvalue(), stmt.span, what=f"table '{stmt.name}'")
 
     def _whole_suffix(self, item: ast.Suffix) -> bool:
         """`display x.val;` of an indexed variable or constraint: one line per member."""
@@ -171,20 +180,31 @@ def _s(v: Any) -> str:
 
 def format_printf(fmt: str, args: list[Any], span: Any) -> str:
     fmt = fmt.encode("utf-8").decode("unicode_escape") if "\\" in fmt else fmt
+    matches = [m for m in _SPEC.finditer(fmt) if m.group(1) != "%"]
+    if len(matches) != len(args):
+        raise ModelError(f"printf format has {len(matches)} conversion(s) but {len(args)} argument(s)", span)
+    pieces: list[str] = []
     conv: list[Any] = []
-    specs = [m.group(1) for m in _SPEC.finditer(fmt) if m.group(1) != "%"]
-    if len(specs) != len(args):
-        raise ModelError(f"printf format has {len(specs)} conversion(s) but {len(args)} argument(s)", span)
-    for spec, a in zip(specs, args):
-        if spec in "diouxXc":
-            conv.append(int(round(float(a))) if not isinstance(a, str) else a)
+    last = 0
+    for m, a in zip(matches, args):
+        spec, text = m.group(1), m.group(0)
+        if spec in "diouxXc" and not isinstance(a, str):
+            v = float(a)
+            if not np.isfinite(v) or abs(v) >= 2**63:  # no integer to print (e.g. no solution: NaN)
+                text, a = re.sub(r"\.\d+", "", text[:-1]) + "s", _g(v) if np.isfinite(v) else str(v)
+            else:
+                a = int(round(v))
         elif spec == "s":
-            conv.append(_s(a))
-        else:
-            conv.append(float(a))
+            a = _s(a)
+        elif not isinstance(a, str):
+            a = float(a)
+        pieces.append(fmt[last:m.start()] + text)
+        last = m.end()
+        conv.append(a)
+    pieces.append(fmt[last:])
     try:
-        return fmt % tuple(conv)
-    except (TypeError, ValueError) as err:
+        return "".join(pieces) % tuple(conv)
+    except (TypeError, ValueError, OverflowError) as err:
         raise ModelError(f"printf: {err}", span) from None
 
 

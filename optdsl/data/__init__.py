@@ -49,9 +49,7 @@ def load_data_file(
     if as_name is not None:
         raise DataError(f"'as {as_name}' names the param of a .csv file; '{file}' is not one", origin)
     if ext == ".json":
-        return load_json(Path(file), schema, file)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except OSError as e:
-        raise DataError(f"cannot read data file '{file}': {e.strerror or e}", origin) from None
-    return parse_dat(text, file, schema)
+        return load_json(Path(file), schema, file, origin)
+    from optdsl.files import read_text
+
+    return parse_dat(read_text(file, origin, "data file"), file, schema)

@@ -14,10 +14,11 @@ Python over rows. A label column is numeric when all its labels are numbers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -42,6 +43,12 @@ def load_csv(
     what = f"param '{name}'"
     if k == 0:
         raise DataError(f"{what} is a single value; a .csv data file gives an indexed param", origin)
+    with _text_file(file, origin):
+        return _load_csv(file, name, decl, what, origin)
+
+
+def _load_csv(file: str, name: str, decl: Declared, what: str, origin: Span | None) -> DataStore:
+    k = decl.dimen
     first = _first_row(file)
     store = DataStore()
     if first and all(NUMBER.fullmatch(f.strip()) for f in first):
@@ -65,17 +72,32 @@ def load_csv(
     return store
 
 
-def load_csv_table(path: str | os.PathLike[str]) -> tuple[list[str], list[np.ndarray]]:
+def load_csv_table(path: str | os.PathLike[str], origin: Span | None = None) -> tuple[list[str], list[np.ndarray]]:
     """The header and the columns of a CSV file with a header row.
 
     A column is int64 or float64 when all its non-empty cells are numbers (empty cells and '.'
     become NaN), else an object array of the cells' strings (empty cells: None).
     """
     file = os.fspath(path)
-    header = _first_row(file)
-    if not header:
-        raise DataError(f"'{file}' is empty: expected a header row", Span(file, 1, 1))
-    return [h.strip() for h in header], _read(file, len(header), skip=1)
+    with _text_file(file, origin):
+        header = _first_row(file)
+        if not header:
+            raise DataError(f"'{file}' is empty: expected a header row", Span(file, 1, 1))
+        return [h.strip() for h in header], _read(file, len(header), skip=1)
+
+
+@contextlib.contextmanager
+def _text_file(file: str, origin: Span | None) -> Iterator[None]:
+    """Regular files under the size cap only; a decoding error or NUL byte is reported by
+    `optdsl.files` (located, without showing the file's content)."""
+    from optdsl import files
+
+    files.check_text_file(file, origin, "data file")
+    try:
+        yield
+    except (UnicodeDecodeError, csv.Error):
+        files.check_text_file(file, origin, "data file")
+        raise DataError(f"cannot read '{file}' as CSV text", origin) from None
 
 
 def _first_row(file: str) -> list[str]:

@@ -18,15 +18,20 @@ from optdsl.errors import DataError, did_you_mean
 from optdsl.ir.labels import _as_label
 from optdsl.parse import ast
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
 
 def read_table(stmt: ast.TableStmt, base_dir: Path, schema: Mapping[str, Declared]) -> DataStore:
     if stmt.driver.upper() != "CSV":
         raise DataError(f"table '{stmt.name}': only the \"CSV\" driver is supported, not \"{stmt.driver}\"",
                         stmt.span)
-    path = Path(stmt.path)
-    if not path.is_absolute():
-        path = base_dir / path
-    header, columns = load_csv_table(path)
+    from optdsl.files import model_read_path
+
+    if Path(stmt.path).suffix.lower() not in TABLE_SUFFIXES:
+        raise DataError(f"table '{stmt.name}': a \"CSV\" table reads a .csv, .tsv or .txt file, not '{stmt.path}'",
+                        stmt.span)
+    path = model_read_path(stmt.path, base_dir, stmt.span, f"table '{stmt.name}'")
+    header, columns = load_csv_table(path, stmt.span)
     by_name = {h.strip(): c for h, c in zip(header, columns)}
 
     def column(name: str):

@@ -101,6 +101,8 @@ class _Builder:
             handler = getattr(self, "_s_" + type(s).__name__, None)
             if handler is not None:
                 handler(s, level)
+                if isinstance(s, (ast.VarDecl, ast.ConstraintDecl, ast.Objective)) and s.span is not None:
+                    self.ir.decl_spans[s.name] = s.span  # locates errors found after lowering
 
     # ------------------------------------------------------------------ grids
     def _grid(self, indexing: ast.Indexing | None) -> tuple[Grid, list[str], Domain | None]:
@@ -321,6 +323,20 @@ class _Builder:
                     span = Span(given.origin.file, int(lines[r]), 1, text=given.origin.text)
             raise DataError(f"param {d.name}{idx} = {_fmt(values[r])} violates {what}", span)
 
+        if values.dtype != object:  # NaN or infinity is never data: 1/0, log(-1), overflow, 1e400
+            with np.errstate(invalid="ignore"):
+                bad = have & ~np.isfinite(values.astype(float, copy=False))
+            if np.any(bad):
+                r = int(np.flatnonzero(bad)[0])
+                how = "not a number (NaN)" if np.isnan(values[r]) else "infinite"
+                idx = format_index(dom.member(r)) if dom is not None else ""
+                span = d.span
+                if given is not None and d.value is None:
+                    span = given.origin or d.span
+                    if lines is not None and lines[r] >= 0 and given.origin is not None:
+                        span = Span(given.origin.file, int(lines[r]), 1, text=given.origin.text)
+                raise DataError(f"param {d.name}{idx} is {how}", span,
+                                hint="a division by zero, log of a negative number or an overflow gives this")
         if d.kind in ("integer", "binary") and values.dtype != object:
             bad = have & (values != np.round(values))
             if np.any(bad):
@@ -452,6 +468,7 @@ class _Builder:
 
     def _s_OptionStmt(self, d: ast.OptionStmt, level: str | None) -> None:
         v = d.value
+        self.ir.option_spans[d.name] = d.span
         if isinstance(v, ast.Num):
             self.ir.options[d.name] = v.value
         elif isinstance(v, ast.Str):
@@ -498,7 +515,11 @@ def _compact(e: Expr) -> Expr:
 def _option_seed(model: ast.Model) -> int:
     for st in model.statements:
         if isinstance(st, ast.OptionStmt) and st.name == "seed" and isinstance(st.value, ast.Num):
-            return int(st.value.value)
+            v = float(st.value.value)
+            if not (np.isfinite(v) and v.is_integer() and 0 <= v < 2**31):
+                raise ModelError(f"option seed takes a whole number from 0 to 2^31 - 1, not {st.value.value!r}",
+                                 st.span)
+            return int(v)
     return 0
 
 

@@ -23,7 +23,9 @@ import contextlib
 import ctypes
 import math
 import os
+import re
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from optdsl import interrupts
 from optdsl.backends import Backend, SolveOptions
 from optdsl.errors import SolverError, did_you_mean
 from optdsl.lower.forms import LPForm
@@ -71,6 +74,7 @@ _BOOL_WORDS = {
     "false": False, "f": False, "off": False, "no": False, "0": False,
 }  # fmt: skip
 
+_LIMIT_WORDS = re.compile(r"limit|tol|gap")
 _banner_swallowed = False
 _scheduler_threads: int | None = None  # what we last sized HiGHS's global thread pool to
 
@@ -190,10 +194,13 @@ def _convert(key: str, value: Any, kind_name: str) -> bool | int | float | str:
                 return int(f)
             return int(text)
         if kind_name == "kDouble":
-            return float(text)
+            number = float(text)
+            if math.isnan(number) or (math.isinf(number) and _LIMIT_WORDS.search(key)):
+                raise ValueError  # NaN would mean "no limit" to HiGHS; limits and tolerances are finite
+            return number
         return str(value)
     except (KeyError, ValueError, TypeError, OverflowError):
-        want = {"kBool": "true/false", "kInt": "an integer", "kDouble": "a number"}[kind_name]
+        want = {"kBool": "true/false", "kInt": "an integer", "kDouble": "a finite number"}[kind_name]
         raise SolverError(f"HiGHS option '{key}' takes {want}; got '{value}'") from None
 
 
@@ -229,7 +236,12 @@ def apply_options(h: highspy.Highs, options: SolveOptions) -> None:
     if options.threads is not None:
         set_option(h, "threads", int(options.threads))
     for key, value in (options.backend_options or {}).items():
-        set_option(h, str(key), value)
+        try:
+            set_option(h, str(key), value)
+        except SolverError as err:  # an option from a model file: point at its statement
+            if err.span is None:
+                err.span = getattr(options, "origins", {}).get(key)
+            raise
     # HiGHS refuses to run when `threads` differs from its already-started global pool.
     threads = int(h.getOptionValue("threads")[1])
     if threads and threads != _scheduler_threads:
@@ -259,8 +271,10 @@ def _check_shapes(form: LPForm) -> None:
         raise SolverError(f"LPForm.sense is '{form.sense}', expected 'min' or 'max'")
 
 
-def _reject_nan(form: LPForm, A: sp.csr_matrix) -> None:
-    """HiGHS takes NaN silently and reports an 'optimal' NaN objective, so refuse it here."""
+def _reject_nan(form: LPForm, A: sp.csr_matrix, large: float = 1e15) -> None:
+    """HiGHS takes NaN silently and reports an 'optimal' NaN objective, and refuses entries at or
+    above `large_matrix_value` (1e15) with a message naming no component; refuse both here, naming
+    the component and index (the error's `component` lets the pipeline point at its declaration)."""
     cols, rows = form.layout.variables, form.layout.constraints
     for name, arr, blocks in (
         ("objective coefficient", form.c, cols), ("lower bound", form.col_lower, cols),
@@ -269,14 +283,38 @@ def _reject_nan(form: LPForm, A: sp.csr_matrix) -> None:
     ):  # fmt: skip
         bad = np.flatnonzero(np.isnan(np.asarray(arr, dtype=float)))
         if bad.size:
-            raise SolverError(f"the model's {name} of {_where(blocks, int(bad[0]))} is NaN")
-    if np.isnan(A.data).any():
-        row = int(np.searchsorted(A.indptr, np.flatnonzero(np.isnan(A.data))[0], side="right") - 1)
-        raise SolverError(f"a coefficient in constraint {_where(rows, row)} is NaN")
-    if form.is_qp and np.isnan(form.Q.data).any():
-        raise SolverError("a quadratic objective coefficient is NaN")
-    if np.isnan(form.c0):
-        raise SolverError("the objective constant is NaN")
+            raise _located(f"the model's {name} of {_where(blocks, int(bad[0]))} is NaN", blocks, int(bad[0]))
+    for name, arr, sign, blocks in (
+        ("lower bound", form.col_lower, 1, cols), ("upper bound", form.col_upper, -1, cols),
+        ("row lower bound", form.row_lower, 1, rows), ("row upper bound", form.row_upper, -1, rows),
+    ):  # fmt: skip
+        bad = np.flatnonzero(np.asarray(arr, dtype=float) == sign * np.inf)  # a lower bound of +inf
+        if bad.size:
+            raise _located(f"the model's {name} of {_where(blocks, int(bad[0]))} is {'-' if sign < 0 else ''}infinite",
+                           blocks, int(bad[0]))
+    c = np.asarray(form.c, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(c) | (np.abs(c) >= large))
+    if bad.size:
+        what = "infinite" if np.isinf(c[bad[0]]) else f"{c[bad[0]]:g}, too large for HiGHS (>= {large:g})"
+        raise _located(f"the objective coefficient of {_where(cols, int(bad[0]))} is {what}", cols, int(bad[0]))
+    wrong = ~np.isfinite(A.data) | (np.abs(A.data) >= large)
+    if wrong.any():
+        k = int(np.flatnonzero(wrong)[0])
+        row = int(np.searchsorted(A.indptr, k, side="right") - 1)
+        v = A.data[k]
+        what = "NaN" if np.isnan(v) else "infinite" if np.isinf(v) else f"{v:g}, too large for HiGHS (>= {large:g})"
+        raise _located(f"the coefficient of {_where(cols, int(A.indices[k]))} in constraint "
+                       f"{_where(rows, row)} is {what}", rows, row)
+    if form.is_qp and not np.isfinite(form.Q.data).all():
+        raise SolverError("a quadratic objective coefficient is NaN or infinite")
+    if not np.isfinite(form.c0):
+        raise SolverError("the objective constant is NaN or infinite")
+
+
+def _located(message: str, blocks: list, pos: int) -> SolverError:
+    err = SolverError(message)
+    err.component = next((b.name for b in blocks if b.start <= pos < b.start + b.size), None)  # type: ignore[attr-defined]
+    return err
 
 
 def _where(blocks: list, pos: int) -> str:
@@ -356,6 +394,81 @@ def to_highs(form: LPForm, options: SolveOptions | None = None) -> highspy.Highs
     return h
 
 
+def warn_tiny_coefficients(form: LPForm, arr: dict[str, Any], tol: float) -> None:
+    """HiGHS drops matrix entries below `small_matrix_value` (default 1e-9) and says so only in
+    its log; the answer can then differ from the model's. Say it on stderr, verbose or not."""
+    vals = arr["a_value"]
+    tiny = np.flatnonzero((np.abs(vals) < tol) & (vals != 0))
+    if not tiny.size:
+        return
+    k = int(tiny[0])
+    row = int(np.searchsorted(arr["a_start"], k, side="right") - 1)
+    cols, rows = form.layout.variables, form.layout.constraints
+    print(f"warning: {tiny.size} coefficient(s) below {tol:g} in absolute value, which HiGHS drops (first: "
+          f"{vals[k]:g} for {_where(cols, int(arr['a_index'][k]))} in {_where(rows, row)}); "
+          "rescale the model or set highs.small_matrix_value", file=sys.stderr)
+
+
+# --- interrupts --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _interruptible(h: highspy.Highs) -> Iterator[None]:
+    """HiGHS asks its interrupt callbacks (simplex, IPM, MIP, QP) whether to stop; they answer with
+    `optdsl.interrupts.requested()`. HiGHS then stops with kInterrupt and keeps its incumbent."""
+    hp = _highspy()
+    kinds = [hp.cb.HighsCallbackType.kCallbackSimplexInterrupt, hp.cb.HighsCallbackType.kCallbackIpmInterrupt,
+             hp.cb.HighsCallbackType.kCallbackMipInterrupt]
+    qp = getattr(hp.cb.HighsCallbackType, "kHighsCallbackQpInterrupt", None)
+    if qp is not None:
+        kinds.append(qp)
+    subscribed = [h.callbacks[int(k)] for k in kinds]
+
+    def on_check(event: Any) -> None:
+        if interrupts.requested():
+            event.interrupt()
+
+    for cb in subscribed:
+        cb.subscribe(on_check)
+    try:
+        yield
+    finally:
+        for cb in subscribed:
+            cb.unsubscribe(on_check)
+
+
+def run_interruptible(h: highspy.Highs) -> Any:
+    """`h.run()` in a worker thread while the main thread waits in short steps, so that a SIGINT
+    is seen at once (Python runs signal handlers only in the main thread, between bytecodes) and
+    reaches HiGHS through the interrupt callbacks. A KeyboardInterrupt while waiting (no
+    `interrupts.catching()` around the solve) is turned into the same request; a second one
+    propagates."""
+    if threading.current_thread() is not threading.main_thread():
+        return h.run()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["status"] = h.run()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = e
+
+    worker = threading.Thread(target=work, name="highs-run", daemon=True)
+    worker.start()
+    asked = False
+    while worker.is_alive():
+        try:
+            worker.join(0.05)
+        except KeyboardInterrupt:
+            if asked:
+                raise
+            asked = True
+            interrupts.request()
+    if "error" in box:
+        raise box["error"]
+    return box["status"]
+
+
 # --- the backend -------------------------------------------------------------------------------
 
 
@@ -385,9 +498,10 @@ class HighsBackend(Backend):
         h = new_highs(options.verbose)
         _hand_over(h, form, arrays)
         apply_options(h, options)
+        warn_tiny_coefficients(form, arrays, float(h.getOptionValue("small_matrix_value")[1]))
         t2 = time.perf_counter()
-        with LogCapture(h) as log:
-            run_status = h.run()
+        with LogCapture(h) as log, _interruptible(h):
+            run_status = run_interruptible(h)
         t3 = time.perf_counter()
         result = self._collect(h, form, run_status, log)
         result.times = {"build_s": t1 - t0, "handover_s": t2 - t1, "solve_s": t3 - t2}
