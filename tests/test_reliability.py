@@ -120,12 +120,12 @@ def test_size_limit_is_configurable(tmp_path):
     ("seed 1e400", "option seed takes a whole number"),
     ("threads 1.5", "option threads takes a whole number"),
     ("mip_gap 1e400", "option mip_gap takes a finite number"),
-    ("solver nosuch", "unknown solver 'nosuch'"),
+    ("solver sketch_newton", "cannot take"),  # a backend that cannot take the model: at the option
     ("highs.nosuchoption 3", "unknown HiGHS option 'nosuchoption'"),
     ("highs.mip_rel_gap 1e400", "takes a finite number"),
 ])
 def test_bad_options_in_a_model_are_located(tmp_path, option, says):
-    rc, _, err = run("solve", model(tmp_path, f"var x >= 0; minimize o: x;\noption {option};\n"))
+    rc, _, err = run("solve", model(tmp_path, f"var x >= 0, integer; minimize o: x;\noption {option};\n"))
     assert rc == 2, err
     assert "m.opt:2:1: error:" in err and says in err
 
@@ -247,8 +247,10 @@ def test_keyboard_interrupt_outside_a_solve_is_130(tmp_path, monkeypatch):
 
 
 def test_usage_errors_are_status_2():
-    rc, _, err = run("solve")
+    rc, _, err = run("solve", "--no-such-flag")
     assert rc == 2 and "usage:" in err
+    rc, _, err = run("solve")
+    assert rc == 2 and "a model file is needed" in err
 
 
 # --- outputs -----------------------------------------------------------------------------------
