@@ -264,9 +264,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         else:
             model = _load(args)
             _ = model.ir
-    limit = None if args.time_limit is None else max(args.time_limit - (time.perf_counter() - t0), 1e-3)
-    kwargs = dict(time_limit=limit, seed=args.seed, verbose=args.verbose, device=args.device,
-                  mip_gap=args.mip_gap, threads=args.threads, options=options)
+    kwargs: dict[str, Any] = dict(seed=args.seed, verbose=args.verbose, device=args.device,
+                                  mip_gap=args.mip_gap, threads=args.threads, options=options)
+    if args.time_limit is not None:  # the backend gets what is left when it starts (pipeline)
+        kwargs["deadline"] = t0 + args.time_limit
     if model is None:
         from optdsl.pipeline import solve_form
 

@@ -180,7 +180,11 @@ def choose_backend(ir: ModelIR, solver: str | None = None) -> type[backends.Back
 
 def _options_maker(ir: ModelIR, kwargs: dict[str, Any]):
     def make(cls: type[backends.Backend]) -> SolveOptions:
-        opts = solve_options(ir, backend=cls.name, **kwargs)
+        kw = dict(kwargs)
+        deadline = kw.pop("deadline", None)  # the command's own end (time.perf_counter() clock)
+        if deadline is not None:  # the time left once the backend is chosen, as late as possible
+            kw["time_limit"] = max(deadline - time.perf_counter(), 1e-3)
+        opts = solve_options(ir, backend=cls.name, **kw)
         try:
             opts.backend_options = cls.validate_options(opts.backend_options)
         except OptdslError as err:  # an option from a model file: point at its statement

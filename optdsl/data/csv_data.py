@@ -68,7 +68,7 @@ def _load_csv(file: str, name: str, decl: Declared, what: str, origin: Span | No
     if not present.all():
         keys, vals, lines = [c[present] for c in keys], vals[present], lines[present]
     _check_repeats(file, what, keys, lines)
-    store.add_param(ParamData(name, keys=keys, values=vals, origin=origin, lines=lines))
+    store.add_param(ParamData(name, keys=keys, values=vals, origin=origin, lines=lines, lines_file=file))
     return store
 
 

@@ -320,7 +320,7 @@ class _Builder:
             if given is not None:
                 span = given.origin or d.span
                 if lines is not None and lines[r] >= 0 and given.origin is not None:
-                    span = Span(given.origin.file, int(lines[r]), 1, text=given.origin.text)
+                    span = _data_line(given, int(lines[r]))
             raise DataError(f"param {d.name}{idx} = {_fmt(values[r])} violates {what}", span)
 
         if values.dtype != object:  # NaN or infinity is never data: 1/0, log(-1), overflow, 1e400
@@ -334,7 +334,7 @@ class _Builder:
                 if given is not None and d.value is None:
                     span = given.origin or d.span
                     if lines is not None and lines[r] >= 0 and given.origin is not None:
-                        span = Span(given.origin.file, int(lines[r]), 1, text=given.origin.text)
+                        span = _data_line(given, int(lines[r]))
                 raise DataError(f"param {d.name}{idx} is {how}", span,
                                 hint="a division by zero, log of a negative number or an overflow gives this")
         if d.kind in ("integer", "binary") and values.dtype != object:
@@ -510,6 +510,13 @@ def _compact(e: Expr) -> Expr:
             e.q_i = e.q_i.astype(np.int32, copy=False)
             e.q_j = e.q_j.astype(np.int32, copy=False)
     return e
+
+
+def _data_line(given: ParamData, line: int) -> Span:
+    """The data line of an entry: in the CSV file it came from, else in the origin's file."""
+    if given.lines_file is not None:
+        return Span(given.lines_file, line, 1)
+    return Span(given.origin.file, line, 1, text=given.origin.text)
 
 
 def _option_seed(model: ast.Model) -> int:
