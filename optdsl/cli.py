@@ -175,7 +175,7 @@ def _input_name(args: argparse.Namespace) -> str:
     return str(getattr(args, "model", "") or "input")
 
 
-class _CommandTimeLimit(Exception):
+class _CommandTimeLimit(BaseException):  # like KeyboardInterrupt: no `except Exception` may swallow it
     def __init__(self, where: str) -> None:
         super().__init__(where)
         self.where = where
@@ -191,13 +191,22 @@ def _command_deadline(seconds: float | None, where: str) -> Iterator[None]:
     def on_alarm(signum: int, frame: Any) -> None:
         raise _CommandTimeLimit(where)
 
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:  # raised where Python cannot propagate (a __del__, a gc callback)
+        if not isinstance(unraisable.exc_value, _CommandTimeLimit):
+            hook(unraisable)
+
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    sys.unraisablehook = quiet
+    # repeating every 50 ms: an alarm that lands where it cannot propagate is simply raised again
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), 0.05)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook
 
 
 def _load(args: argparse.Namespace):

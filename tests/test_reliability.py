@@ -406,3 +406,24 @@ def test_sigint_during_a_highs_mip_keeps_the_incumbent(tmp_path):
     assert "status:          interrupted" in out and "solution:        feasible" in out
     assert "KeyboardInterrupt" not in err
     assert stop < 2.0, f"took {stop:.2f} s to stop"  # typically 0.3-0.5 s; a loaded CI machine gets slack
+
+
+# --- cases the long fuzz run found (benchmarks/fuzz_models.py) ----------------------------------
+
+
+def test_json_key_with_an_invisible_character_is_located(tmp_path):
+    (tmp_path / "d.json").write_bytes('{"\ufeffFOOD": ["a"]}'.encode())
+    rc, _, err = run("check", model(tmp_path, "set FOOD; var x; minimize o: x;\n"), "--data", str(tmp_path / "d.json"))
+    assert rc == 2 and "d.json:1:2: error:" in err and "did you mean 'FOOD'" in err
+
+
+@pytest.mark.parametrize(("decl", "says"), [("var x >= 1e26;", "lower bound of x is 1e+26, which HiGHS takes as infinite"),
+                                            ("var x <= -1e308;", "upper bound of x is -1e+308")])
+def test_bounds_highs_takes_as_infinite_are_named(tmp_path, decl, says):
+    rc, _, err = run("solve", model(tmp_path, f"{decl}\nminimize o: x;\n"))
+    assert rc == 2 and "m.opt:1:1: error: the model's " + says in err
+
+
+def test_row_bound_highs_takes_as_infinite_is_named(tmp_path):
+    rc, _, err = run("solve", model(tmp_path, "var x;\nminimize o: x;\ns.t. c: x >= 1e26;\n"))
+    assert rc == 2 and "m.opt:3:1: error: the model's row lower bound of c is 1e+26" in err

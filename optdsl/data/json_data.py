@@ -123,12 +123,16 @@ class _Loader:
 
     def span(self, key: str, after: int = 0) -> Span | None:
         """Where `"key":` first appears (after offset `after`): JSON parsing keeps no positions."""
-        m = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(self.text, after)
+        m = None
+        for quoted in (json.dumps(key, ensure_ascii=False), json.dumps(key)):  # as written, or \u-escaped
+            m = re.compile(re.escape(quoted) + r"\s*:").search(self.text, after)
+            if m is not None:
+                break
         if m is None:
-            return None
+            return Span(self.file, 1, 1, text=self.text)  # at least the file: the key is in it somewhere
         line = self.text.count("\n", 0, m.start()) + 1
         col = m.start() - (self.text.rfind("\n", 0, m.start()) + 1) + 1
-        return Span(self.file, line, col, line, col + len(json.dumps(key)), self.text)
+        return Span(self.file, line, col, line, col + len(m.group(0).rstrip(": \t\n")), self.text)
 
     def fail(self, message: str, name: str, inner: str | None = None) -> None:
         span = self.span(name)

@@ -576,6 +576,5 @@ def _fmt(v: Any) -> str:
 
 def _line_span(given: ParamData, r: int) -> Span | None:
     if given.lines is not None and given.origin is not None and r < len(given.lines):
-        o = given.origin
-        return Span(o.file, int(given.lines[r]), 1, text=o.text)
+        return _data_line(given, int(given.lines[r]))
     return given.origin

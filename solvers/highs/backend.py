@@ -288,10 +288,12 @@ def _reject_nan(form: LPForm, A: sp.csr_matrix, large: float = 1e15) -> None:
         ("lower bound", form.col_lower, 1, cols), ("upper bound", form.col_upper, -1, cols),
         ("row lower bound", form.row_lower, 1, rows), ("row upper bound", form.row_upper, -1, rows),
     ):  # fmt: skip
-        bad = np.flatnonzero(np.asarray(arr, dtype=float) == sign * np.inf)  # a lower bound of +inf
+        # a lower bound of +inf (or >= HiGHS's infinite_bound, 1e20), an upper bound of -inf
+        bad = np.flatnonzero(sign * np.asarray(arr, dtype=float) >= 1e20)
         if bad.size:
-            raise _located(f"the model's {name} of {_where(blocks, int(bad[0]))} is {'-' if sign < 0 else ''}infinite",
-                           blocks, int(bad[0]))
+            v = float(np.asarray(arr, dtype=float)[bad[0]])
+            what = f"{'-' if sign < 0 else ''}infinite" if np.isinf(v) else f"{v:g}, which HiGHS takes as infinite"
+            raise _located(f"the model's {name} of {_where(blocks, int(bad[0]))} is {what}", blocks, int(bad[0]))
     c = np.asarray(form.c, dtype=float)
     bad = np.flatnonzero(~np.isfinite(c) | (np.abs(c) >= large))
     if bad.size:
