@@ -31,7 +31,7 @@ def test_unchanged_seed_runs(seed, tmp_path):
 
 
 @pytest.mark.parametrize(("seed", "target"), CASES, ids=[f"{s.name}:{f.name}" for s, f in CASES])
-@settings(max_examples=4, derandomize=True, deadline=None, database=None,
+@settings(max_examples=15, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.data_too_large])
 @given(data=st.data())

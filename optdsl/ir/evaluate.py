@@ -565,7 +565,10 @@ class Evaluator(FunctionCalls):
                 inputs.append(ev.to_nl())
         if len(e.subs) != 1:
             raise ModelError("a surrogate output takes one subscript", e.span)
-        k = self.data_value(e.subs[0], grid).astype(int)
+        raw = np.asarray(self.data_value(e.subs[0], grid), dtype=float)
+        if not (np.isfinite(raw).all() and (raw == np.round(raw)).all() and (np.abs(raw) < 2**31).all()):
+            raise ModelError("a surrogate output subscript must be a whole number", e.subs[0].span)
+        k = raw.astype(int)
         node = NL("call", grid.n, inputs, data=(call.func, k), curvature=SMOOTH)
         return Expr.from_nl(node)
 
