@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from optdsl.errors import OptdslError
+from optdsl.errors import OptdslError, SolverError
 
 INTERCHANGE_SUFFIXES = (".mps", ".lp", ".mps.gz", ".lp.gz")
 
@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             command = {"check": cmd_check, "show": cmd_show, "solve": cmd_solve, "convert": cmd_convert}[args.command]
             return command(args)
     except OptdslError as err:
+        if err.span is None and isinstance(err, SolverError) and getattr(args, "model", None):
+            return _report(debug, EXIT_BAD_INPUT, f"{args.model}: {err.render()}")  # about the model as a whole
         return _report(debug, EXIT_BAD_INPUT, err.render())
     except KeyboardInterrupt:
         return _report(debug, EXIT_INTERRUPTED, "interrupted")

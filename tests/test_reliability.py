@@ -427,3 +427,23 @@ def test_bounds_highs_takes_as_infinite_are_named(tmp_path, decl, says):
 def test_row_bound_highs_takes_as_infinite_is_named(tmp_path):
     rc, _, err = run("solve", model(tmp_path, "var x;\nminimize o: x;\ns.t. c: x >= 1e26;\n"))
     assert rc == 2 and "m.opt:3:1: error: the model's row lower bound of c is 1e+26" in err
+
+
+@pytest.mark.parametrize(("body", "says"), [("i,j,d", "has no data for d[Seattle,New-York]"),
+                                            ("i,j,d\nSeattle,New-York,1e400\n", "transport_costs.csv:2:")])
+def test_csv_edge_cases_are_bad_input_not_internal_errors(tmp_path, body, says):
+    for f in ("transport_csv.opt",):
+        (tmp_path / f).write_text((ROOT / "examples" / f).read_text())
+    (tmp_path / "transport_costs.csv").write_text(body)
+    rc, _, err = run("solve", str(tmp_path / "transport_csv.opt"))
+    assert rc == 2 and says in err and "internal error" not in err and "Warning" not in err
+
+
+def test_huge_quadratic_coefficient_is_named_at_the_objective(tmp_path):
+    rc, _, err = run("solve", model(tmp_path, "var x; var y;\nminimize o: 1e30 * x^2 + y^2 + x;\ns.t. c: x + y >= 1;\n"))
+    assert rc == 2 and "m.opt:2:1: error: the quadratic objective coefficient of x * x is 2e+30" in err
+
+
+def test_no_backend_names_the_model(tmp_path):
+    rc, _, err = run("solve", model(tmp_path, "var x integer; minimize o: exp(x);\n"))
+    assert rc == 2 and re.match(r"\S+m\.opt: error: no installed backend handles", err)

@@ -202,7 +202,7 @@ class _Builder:
                 raise DataError(f"param '{d.name}' is defined in the model and cannot also be given data",
                                 given.origin)
             v = self.ev.data_value(d.value, grid, f"the value of param '{d.name}'")
-            values = _fit(v, n, symbolic)
+            values = _fit(v, n, symbolic, d.name, d.span)
             have[:] = True
         elif given is not None:
             lines = self._bind_param(d, given, dom, values, have)
@@ -214,7 +214,7 @@ class _Builder:
             elif given is not None and given.default is not None:
                 fill = given.default
             if fill is not None:
-                fv = _fit(fill, n, symbolic)
+                fv = _fit(fill, n, symbolic, d.name, d.span)
                 values[~have] = fv[~have]
                 have[:] = True
         self._check_param(d, grid, dom, values, have, given, lines)
@@ -536,14 +536,14 @@ def _width(members: list[Any]) -> int:
     return 1
 
 
-def _fit(v: Any, n: int, symbolic: bool) -> np.ndarray:
+def _fit(v: Any, n: int, symbolic: bool, name: str = "", span: Span | None = None) -> np.ndarray:
     arr = np.asarray(v)
     if symbolic:
         out = np.empty(n, dtype=object)
         out[:] = np.broadcast_to(arr, (n,))
         return out
     if arr.dtype == object:
-        arr = np.array([_number(x, "", None) for x in arr.reshape(-1)]).reshape(arr.shape)
+        arr = np.array([_number(x, name, span) for x in arr.reshape(-1)]).reshape(arr.shape)
     return np.broadcast_to(arr.astype(np.float64), (n,)).copy()
 
 

@@ -307,8 +307,17 @@ def _reject_nan(form: LPForm, A: sp.csr_matrix, large: float = 1e15) -> None:
         what = "NaN" if np.isnan(v) else "infinite" if np.isinf(v) else f"{v:g}, too large for HiGHS (>= {large:g})"
         raise _located(f"the coefficient of {_where(cols, int(A.indices[k]))} in constraint "
                        f"{_where(rows, row)} is {what}", rows, row)
-    if form.is_qp and not np.isfinite(form.Q.data).all():
-        raise SolverError("a quadratic objective coefficient is NaN or infinite")
+    if form.is_qp:
+        Q = sp.coo_matrix(form.Q)
+        wrong = ~np.isfinite(Q.data) | (np.abs(Q.data) >= large)
+        if wrong.any():
+            k = int(np.flatnonzero(wrong)[0])
+            v = Q.data[k]
+            what = "NaN" if np.isnan(v) else "infinite" if np.isinf(v) else f"{v:g}, too large for HiGHS (>= {large:g})"
+            err = SolverError(f"the quadratic objective coefficient of {_where(cols, int(Q.row[k]))} * "
+                              f"{_where(cols, int(Q.col[k]))} is {what}")
+            err.component = getattr(form.layout, "objective_name", None)  # type: ignore[attr-defined]
+            raise err
     if not np.isfinite(form.c0):
         raise SolverError("the objective constant is NaN or infinite")
 
