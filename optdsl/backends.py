@@ -53,6 +53,7 @@ class SolveOptions:
     verbose: bool = False
     device: str = "cpu"
     backend_options: dict[str, Any] = field(default_factory=dict)  # KEY -> VALUE for this backend
+    origins: dict[str, Any] = field(default_factory=dict)  # KEY -> Span of the model's `option` statement
 
 
 _TRUE = {"true", "t", "on", "yes", "1"}

@@ -1,20 +1,33 @@
 """The `optdsl` command: check, show, solve and convert models.
 
-Exit status: 0 when a solution was found (or a check passed), 1 when the solver found none
-(infeasible, unbounded, limits without a solution), 2 for bad input. Errors print without a
-traceback unless --debug is given.
+Exit statuses, one meaning each (README, "Errors, exit statuses and files"):
+
+    0    a solution was found (or a check passed)
+    1    no solution: infeasible, unbounded, a limit reached without one
+    2    bad input: the message says where (file:line:col, or the file and the option)
+    3    an internal error of optdsl: a one-line "please report" message
+    130  interrupted (Ctrl-C): the best solution so far is printed, status `interrupted`
+
+Tracebacks print only with --debug, which keeps the exit status. Files named inside model files
+follow the rules of optdsl.files (docs/files.md); --allow-read/--allow-write widen them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import signal
 import sys
+import threading
 import time
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from optdsl.errors import OptdslError
+from optdsl.errors import OptdslError, SolverError
 
 INTERCHANGE_SUFFIXES = (".mps", ".lp", ".mps.gz", ".lp.gz")
 
@@ -33,6 +46,32 @@ def _parse_options(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _limit(flag: str, positive: bool = False):
+    """An argparse type: a finite number, >= 0 (or > 0); NaN and infinity are refused."""
+
+    def convert(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes a number, not '{text}'") from None
+        if not math.isfinite(v) or v < 0 or (positive and v == 0):
+            want = "> 0" if positive else ">= 0"
+            raise argparse.ArgumentTypeError(f"{flag} takes a finite number {want}, not '{text}'")
+        return v
+
+    return convert
+
+
+def _count(text: str) -> int:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not math.isfinite(v) or v < 1:
+        raise argparse.ArgumentTypeError(f"takes a count >= 1, not '{text}'")
+    return int(v)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="optdsl", description="Optimization models in an AMPL-style language.")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -44,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="data files after the model, as AMPL's `model m.mod; data m.dat;` (same as --data)")
         sp.add_argument("--data", "-d", action="append", default=[], help="data file (.dat, .json, .csv); repeatable")
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
+        sp.add_argument("--allow-read", action="append", default=[], metavar="DIR",
+                        help="let files named in the model be read from DIR too (see docs/files.md)")
+        sp.add_argument("--allow-write", action="append", default=[], metavar="DIR",
+                        help="let the model write files (table OUT, printf >) under DIR too")
+        sp.add_argument("--max-size", type=_count, metavar="N",
+                        help="most members a set, index grid or variable may have (default: from memory)")
 
     c = sub.add_parser("check", help="parse, load data and check a model; print component sizes")
     model_args(c)
@@ -58,15 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(v)
     v.add_argument("--help-backend", metavar="NAME", help="print a backend's form, features and options, and exit")
     v.add_argument("--solver", help="backend name (default: chosen from the problem class)")
-    v.add_argument("--time-limit", type=float, help="seconds")
+    v.add_argument("--time-limit", type=_limit("--time-limit", positive=True),
+                   help="seconds for the whole command (reading, instantiating, solving, output)")
     v.add_argument("--seed", type=int)
     v.add_argument("--threads", type=int)
-    v.add_argument("--mip-gap", type=float, help="relative MIP gap")
+    v.add_argument("--mip-gap", type=_limit("--mip-gap"), help="relative MIP gap")
     v.add_argument("--device", choices=["cpu", "cuda"], help="where torch runs nonlinear models")
     v.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, e.g. highs.presolve=off; repeatable")
-    v.add_argument("--output", choices=["text", "json", "csv"], default="text")
-    v.add_argument("-o", dest="outfile", help="write the output to this file")
+    v.add_argument("--output", choices=["text", "json", "csv"],
+                   help="format (default: from the -o file's suffix .json/.csv, else text)")
+    v.add_argument("-o", dest="outfile", help="write the output to this file (atomically)")
     v.add_argument("--verbose", "-v", action="store_true", help="show the solver's log")
     v.add_argument("--plot", metavar="FILE.png", help="draw a learned graph (DAG models; needs optdsl[plot])")
     v.add_argument("--plot-reference", metavar="EDGES", help="edge list of a reference graph for --plot")
@@ -77,25 +124,93 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+EXIT_SOLUTION, EXIT_NO_SOLUTION, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    debug = args.debug
     try:
-        return {"check": cmd_check, "show": cmd_show, "solve": cmd_solve, "convert": cmd_convert}[args.command](args)
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # usage errors: argparse printed the message
+        return EXIT_BAD_INPUT if stop.code else EXIT_SOLUTION
+    debug = bool(args.debug)
+    from optdsl import files, limits
+
+    try:
+        with files.policy(allow_read=getattr(args, "allow_read", None) or (),
+                          allow_write=getattr(args, "allow_write", None) or ()), \
+                limits.size_limit(getattr(args, "max_size", None)):
+            command = {"check": cmd_check, "show": cmd_show, "solve": cmd_solve, "convert": cmd_convert}[args.command]
+            return command(args)
     except OptdslError as err:
-        if debug:
-            raise
-        print(err.render(), file=sys.stderr)
-        return 2
+        if err.span is None and isinstance(err, SolverError) and getattr(args, "model", None):
+            return _report(debug, EXIT_BAD_INPUT, f"{args.model}: {err.render()}")  # about the model as a whole
+        return _report(debug, EXIT_BAD_INPUT, err.render())
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except (OSError, MemoryError) as err:
-        if debug:
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return _report(debug, EXIT_INTERRUPTED, "interrupted")
+    except _CommandTimeLimit as stop:
+        return _report(debug, EXIT_NO_SOLUTION, f"status: time_limit (reached {stop.where}); no solution")
+    except RecursionError:
+        return _report(debug, EXIT_BAD_INPUT, f"error: {_input_name(args)}: the input nests too deeply to process")
+    except MemoryError:
+        return _report(debug, EXIT_BAD_INPUT, f"error: {_input_name(args)}: out of memory building the model",
+                       hint="a set or variable is too large for this machine; see --max-size")
+    except OSError as err:
+        name = f" '{err.filename}'" if err.filename else ""
+        return _report(debug, EXIT_BAD_INPUT, f"error: cannot use file{name}: {err.strerror or err}")
+    except Exception as err:  # noqa: BLE001 - the last line of defence: a bug, not the input
+        return _report(debug, EXIT_INTERNAL, f"internal error: {type(err).__name__}: {_one_line(err)} "
+                       "-- please report this, with the output of the same command with --debug")
+
+
+def _report(debug: bool, status: int, message: str, hint: str | None = None) -> int:
+    if debug and sys.exc_info()[0] is not None:
+        traceback.print_exc()
+    print(message + (f"\nhint: {hint}" if hint else ""), file=sys.stderr)
+    return status
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
+
+
+def _input_name(args: argparse.Namespace) -> str:
+    return str(getattr(args, "model", "") or "input")
+
+
+class _CommandTimeLimit(BaseException):  # like KeyboardInterrupt: no `except Exception` may swallow it
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+@contextlib.contextmanager
+def _command_deadline(seconds: float | None, where: str) -> Iterator[None]:
+    """--time-limit covers reading and instantiating too: past it, stop there (no solution)."""
+    if seconds is None or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _CommandTimeLimit(where)
+
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:  # raised where Python cannot propagate (a __del__, a gc callback)
+        if not isinstance(unraisable.exc_value, _CommandTimeLimit):
+            hook(unraisable)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    sys.unraisablehook = quiet
+    # repeating every 50 ms: an alarm that lands where it cannot propagate is simply raised again
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), 0.05)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook
 
 
 def _load(args: argparse.Namespace):
@@ -154,37 +269,61 @@ def cmd_solve(args: argparse.Namespace) -> int:
     _model_path(args)
     options = _parse_options(args.option)
     t0 = time.perf_counter()
-    kwargs = dict(time_limit=args.time_limit, seed=args.seed, verbose=args.verbose, device=args.device,
-                  mip_gap=args.mip_gap, threads=args.threads, options=options)
+    fmt = args.output or _format_of(args.outfile)
     model = None
-    if _is_interchange(args.model):
-        from optdsl.interchange import read_model_file
+    with _command_deadline(args.time_limit, "before the solve: reading and instantiating the model"):
+        if _is_interchange(args.model):
+            from optdsl.interchange import read_model_file
+
+            form = read_model_file(args.model)
+        else:
+            model = _load(args)
+            _ = model.ir
+    kwargs: dict[str, Any] = dict(seed=args.seed, verbose=args.verbose, device=args.device,
+                                  mip_gap=args.mip_gap, threads=args.threads, options=options)
+    if args.time_limit is not None:  # the backend gets what is left when it starts (pipeline)
+        kwargs["deadline"] = t0 + args.time_limit
+    if model is None:
         from optdsl.pipeline import solve_form
 
-        form = read_model_file(args.model)
         result = solve_form(form, args.solver, **kwargs)
     else:
         from optdsl.pipeline import solve_ir
 
-        model = _load(args)
         result = solve_ir(model.ir, args.solver, **kwargs)
     result.times["total_s"] = time.perf_counter() - t0
     from optdsl.report import render
 
-    text = render(result, args.output)
+    text = render(result, fmt)
     if args.outfile:
-        Path(args.outfile).write_text(text)
+        from optdsl.files import atomic_write
+
+        atomic_write(args.outfile, text)
     else:
         sys.stdout.write(text)
-    if model is not None and args.output == "text":
+    if model is not None:  # display/printf go to stdout unless stdout holds JSON or CSV
         from optdsl.script import run_script
 
-        run_script(model, result, sys.stdout)
+        run_script(model, result, sys.stdout if fmt == "text" or args.outfile else sys.stderr)
     if args.plot and result.has_solution:
         from optdsl.dag.plot import plot_result
 
         print(f"wrote {plot_result(result, args.plot, args.plot_reference)}", file=sys.stderr)
-    return 0 if result.has_solution else 1
+    return _exit_status(result)
+
+
+def _format_of(outfile: str | None) -> str:
+    suffix = Path(outfile).suffix.lower() if outfile else ""
+    return {".json": "json", ".csv": "csv"}.get(suffix, "text")
+
+
+def _exit_status(result: Any) -> int:
+    from optdsl import interrupts
+    from optdsl.results import TerminationStatus
+
+    if result.status == TerminationStatus.INTERRUPTED and interrupts.requested():
+        return EXIT_INTERRUPTED
+    return EXIT_SOLUTION if result.has_solution else EXIT_NO_SOLUTION
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -199,7 +338,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
     out = args.outfile
     if not out.lower().endswith((".mps", ".lp")):
         raise OptdslError(f"cannot write '{out}': the output must end in .mps or .lp")
-    write_model_file(form, out)
+    from optdsl.files import atomic_path
+
+    with atomic_path(out) as tmp:  # a failed or interrupted write leaves any old file as it was
+        write_model_file(form, tmp)
     print(f"wrote {out}")
     return 0
 

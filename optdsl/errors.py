@@ -15,6 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as the parser and the data readers count them: split at "\n" only (a trailing "\r"
+    dropped). str.splitlines() also splits at form feeds, U+2028 and others, so under a message
+    it would show the wrong line."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
 @dataclass(frozen=True)
 class Span:
     """A source region: 1-based line and column of its start (end is inclusive-exclusive)."""
@@ -33,7 +45,7 @@ class Span:
                 text = Path(self.file).read_text(encoding="utf-8", errors="replace")
             except OSError:
                 return None
-        lines = text.splitlines()
+        lines = split_lines(text)
         if 1 <= self.line <= len(lines):
             return lines[self.line - 1]
         return None

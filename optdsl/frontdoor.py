@@ -75,7 +75,10 @@ def gather_data(model: ast.Model, schema: Mapping[str, Declared], base_dir: Path
             col = s.span.col if s.span else 1
             store.merge(parse_dat(s.text, model.file, schema, line_offset=line - 1, col_offset=col - 1))
         elif isinstance(s, ast.DataFile):
-            store.merge(load_data_file(_under(base_dir, s.path), schema, as_name=s.as_name))
+            from optdsl.files import model_read_path  # the file rules (docs/files.md)
+
+            path = model_read_path(s.path, base_dir, s.span, "data file")
+            store.merge(load_data_file(path, schema, as_name=s.as_name, origin=s.span))
         elif isinstance(s, ast.TableStmt) and s.direction.upper() == "IN":
             store.merge(_in_table(s, base_dir, schema))
     for f in extra:
@@ -102,12 +105,17 @@ def _under(base_dir: Path, path: str) -> Path:
 
 def _in_table(stmt: ast.TableStmt, base_dir: Path, schema: Mapping[str, Declared]) -> DataStore:
     """An IN table statement as the plain arguments of optdsl.data.tables.read_table."""
-    from optdsl.data.tables import read_table  # the CSV reader loads with the first table
+    from optdsl.data.tables import TABLE_SUFFIXES, read_table  # the CSV reader loads with the first table
 
     columns = []
     for col in stmt.columns:
         if not isinstance(col.expr, ast.Ref) or col.expr.subs:
             raise DataError(f"table '{stmt.name}': an IN table column must name a param", col.span)
         columns.append((col.expr.name, col.column or col.expr.name, col.span))
-    return read_table(stmt.name, stmt.driver, _under(base_dir, stmt.path), stmt.keys, stmt.set_name, columns,
-                      schema, stmt.span)
+    from optdsl.files import model_read_path
+
+    if Path(stmt.path).suffix.lower() not in TABLE_SUFFIXES:
+        raise DataError(f"table '{stmt.name}': a \"CSV\" table reads a .csv, .tsv or .txt file, not '{stmt.path}'",
+                        stmt.span)
+    path = model_read_path(stmt.path, base_dir, stmt.span, f"table '{stmt.name}'")
+    return read_table(stmt.name, stmt.driver, path, stmt.keys, stmt.set_name, columns, schema, stmt.span)

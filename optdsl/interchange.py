@@ -43,6 +43,9 @@ def read_model_file(path: str | Path, verbose: bool = False) -> LPForm:
         )
     if not path.is_file():
         raise DataError(f"cannot read model file '{path}': no such file")
+    from optdsl.files import check_readable
+
+    check_readable(path, what="model file")  # regular files within the size cap only
     h = new_highs(verbose)
     with LogCapture(h) as log:
         status = h.readModel(str(path))
@@ -53,6 +56,12 @@ def read_model_file(path: str | Path, verbose: bool = False) -> LPForm:
         return _form_from_highs(h, path)
     except DataError:
         raise
+    except UnicodeDecodeError as exc:  # a name that is not UTF-8: say where, without the bytes
+        if not str(path).endswith(".gz"):
+            from optdsl.files import check_text_file
+
+            check_text_file(path, what="model file")
+        raise DataError(f"cannot read model file '{path}': a name is not valid UTF-8 ({exc.reason})") from None
     except Exception as exc:  # anything unexpected in a file becomes the user's error, not a crash
         raise DataError(f"cannot read model file '{path}': {exc}") from exc
 

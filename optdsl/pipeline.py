@@ -6,12 +6,16 @@ unless the chosen backend needs them.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
-from optdsl import backends
+from optdsl import backends, interrupts
 from optdsl.backends import SolveOptions
-from optdsl.errors import SolverError
+from optdsl.errors import ModelError, OptdslError, SolverError
 from optdsl.ir.model import ModelIR
 from optdsl.lower import chain
 from optdsl.results import Result
@@ -24,35 +28,96 @@ def solve_options(ir: ModelIR, time_limit: float | None = None, seed: int | None
                   verbose: bool = False, device: str | None = None, mip_gap: float | None = None,
                   threads: int | None = None, backend: str = "", options: dict[str, Any] | None = None,
                   ) -> SolveOptions:
-    """Model `option` statements, overridden by explicit arguments (the command line wins)."""
+    """Model `option` statements, overridden by explicit arguments (the command line wins).
+    A bad value in a model's option, or a backend option that names a file, is a located error."""
     mopts = ir.options
+    spans = ir.option_spans
     merged: dict[str, Any] = {}
+    origins: dict[str, Any] = {}
     for k, v in mopts.items():
         if "." in k:
             b, _, key = k.partition(".")
             if b == backend:
+                refuse_file_option(k, spans.get(k))
                 merged[key] = v
+                origins[key] = spans.get(k)
         elif k not in MODEL_OPTIONS and verbose:
             _warn_once(ir, f"option {k} ignored: it sets AMPL's environment, not an optdsl setting")
     for k, v in (options or {}).items():
         b, dot, key = k.partition(".")
         if dot and b == backend:
             merged[key] = v
+            origins.pop(key, None)
         elif not dot:
             merged[k] = v
+            origins.pop(k, None)
     return SolveOptions(
-        time_limit=time_limit if time_limit is not None else _num(mopts.get("time_limit")),
-        seed=seed if seed is not None else (int(mopts["seed"]) if "seed" in mopts else None),
-        threads=threads if threads is not None else (int(mopts["threads"]) if "threads" in mopts else None),
-        mip_gap=mip_gap if mip_gap is not None else _num(mopts.get("mip_gap")),
+        time_limit=time_limit if time_limit is not None else _model_number(ir, "time_limit", positive=True),
+        seed=seed if seed is not None else _model_int(ir, "seed"),
+        threads=threads if threads is not None else _model_int(ir, "threads"),
+        mip_gap=mip_gap if mip_gap is not None else _model_number(ir, "mip_gap"),
         verbose=verbose,
         device=device or str(mopts.get("device", "cpu")),
         backend_options=merged,
+        origins=origins,
     )
 
 
-def _num(v: Any) -> float | None:
-    return None if v is None else float(v)
+_FILE_OPTION = re.compile(r"(^|_)(file|filename|dir|directory|path)$|^(write|read)_")
+
+
+def refuse_file_option(name: str, span: Any) -> None:
+    """A model file may not set backend options that read or write files (HiGHS's `log_file`,
+    `solution_file`, `write_*`, `read_*`): they would bypass optdsl.files. The command line may."""
+    key = name.partition(".")[2] or name
+    if _FILE_OPTION.search(key):
+        raise ModelError(f"option {name}: a model file may not set an option that reads or writes files", span,
+                         hint=f"give it on the command line: --option {name}=VALUE")
+
+
+def _model_number(ir: ModelIR, key: str, positive: bool = False) -> float | None:
+    v = ir.options.get(key)
+    if v is None:
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        x = math.nan
+    if not math.isfinite(x) or x < 0 or (positive and x == 0):
+        want = "a finite number > 0" if positive else "a finite number >= 0"
+        raise ModelError(f"option {key} takes {want}, not {v!r}", ir.option_spans.get(key))
+    return x
+
+
+def _model_int(ir: ModelIR, key: str) -> int | None:
+    v = ir.options.get(key)
+    if v is None:
+        return None
+    try:
+        x = float(v)
+        ok = math.isfinite(x) and x.is_integer() and 0 <= x < 2**31
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ModelError(f"option {key} takes a whole number from 0 to 2^31 - 1, not {v!r}", ir.option_spans.get(key))
+    return int(x)
+
+
+@contextlib.contextmanager
+def _located_in(ir: ModelIR, solver: str | None = None) -> Iterator[None]:
+    """Errors raised while choosing, lowering and solving point into the model where they can: a
+    backend's error about a component (`err.component`) at its declaration, the model's
+    `option solver` when the model asked for the backend."""
+    try:
+        yield
+    except OptdslError as err:
+        if err.span is None:
+            name = getattr(err, "component", None)
+            if name in ir.decl_spans:
+                err.span = ir.decl_spans[name]
+            elif solver is None and "solver" in ir.option_spans and "solver" in err.message:
+                err.span = ir.option_spans["solver"]
+        raise
 
 
 def plan_for(ir: ModelIR, solver: str | None = None) -> list[chain.Plan]:
@@ -85,8 +150,18 @@ def choose_backend(ir: ModelIR, solver: str | None = None) -> type[backends.Back
 
 def _options_maker(ir: ModelIR, kwargs: dict[str, Any]):
     def make(cls: type[backends.Backend]) -> SolveOptions:
-        opts = solve_options(ir, backend=cls.name, **kwargs)
-        opts.backend_options = cls.validate_options(opts.backend_options)
+        kw = dict(kwargs)
+        deadline = kw.pop("deadline", None)  # the command's own end (time.perf_counter() clock)
+        if deadline is not None:  # the time left once the backend is chosen, as late as possible
+            kw["time_limit"] = max(deadline - time.perf_counter(), 1e-3)
+        opts = solve_options(ir, backend=cls.name, **kw)
+        try:
+            opts.backend_options = cls.validate_options(opts.backend_options)
+        except OptdslError as err:  # an option from a model file: point at its statement
+            key = next((k for k in opts.origins if f"'{k}'" in err.message or f".{k}" in err.message), None)
+            if err.span is None and key is not None:
+                err.span = opts.origins[key]
+            raise
         return opts
 
     return make
@@ -94,7 +169,8 @@ def _options_maker(ir: ModelIR, kwargs: dict[str, Any]):
 
 def prepare_ir(ir: ModelIR, solver: str | None = None, **kwargs: Any) -> chain.Prepared:
     """Choose a plan, lower and run its passes: what the backend will be handed."""
-    return chain.prepare(plan_for(ir, solver), _options_maker(ir, kwargs), ir=ir)
+    with _located_in(ir, solver):
+        return chain.prepare(plan_for(ir, solver), _options_maker(ir, kwargs), ir=ir)
 
 
 def solve_ir(ir: ModelIR, solver: str | None = None, **kwargs: Any) -> Result:
@@ -102,7 +178,8 @@ def solve_ir(ir: ModelIR, solver: str | None = None, **kwargs: Any) -> Result:
     t0 = time.perf_counter()
     prepared = prepare_ir(ir, solver, **kwargs)
     t1 = time.perf_counter()
-    result = prepared.solve()
+    with interrupts.catching(), _located_in(ir, solver):  # Ctrl-C: the backend stops with its best point
+        result = prepared.solve()
     result.times.setdefault("lower_s", t1 - t0)
     return result
 
@@ -125,7 +202,9 @@ def form_features(form: Any) -> set[str]:
 def solve_form(form: Any, solver: str | None = None, **kwargs: Any) -> Result:
     """Solve an already-lowered LP form (e.g. read from an MPS or LP file) through the same choice."""
     plans = chain.choose(form_features(form), solver, start_form="lp")
-    return chain.prepare(plans, _options_maker(ModelIR(), kwargs), form=form).solve()
+    prepared = chain.prepare(plans, _options_maker(ModelIR(), kwargs), form=form)
+    with interrupts.catching():  # Ctrl-C: the backend stops with its best point (optdsl.interrupts)
+        return prepared.solve()
 
 
 def lp_form_for_export(ir: ModelIR, what: str) -> Any:

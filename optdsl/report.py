@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+from typing import Any
+
+import numpy as np
 
 from optdsl.results import Result
 
@@ -21,21 +25,47 @@ def _lab(k: tuple) -> str:
 
 def render(result: Result, fmt: str = "text", tol: float = 1e-9) -> str:
     if fmt == "json":
-        return json.dumps(result.to_dict(), indent=2) + "\n"
+        return json.dumps(strict_json(result.to_dict()), indent=2, allow_nan=False) + "\n"
     if fmt == "csv":
         return _csv(result)
     return _text(result, tol)
 
 
+def strict_json(obj: Any, path: str = "", notes: list[dict[str, str]] | None = None) -> Any:
+    """`obj` with every NaN or infinite float replaced by null, so that the text is valid JSON
+    (RFC 8259 has no NaN/Infinity); the replaced places are listed under "non_finite" with the
+    value they had, e.g. {"path": "stats.kkt", "value": "Infinity"}."""
+    top = notes is None
+    notes = [] if notes is None else notes
+    if isinstance(obj, dict):
+        out: Any = {k: strict_json(v, f"{path}.{k}" if path else str(k), notes) for k, v in obj.items()}
+    elif isinstance(obj, (list, tuple)):
+        out = [strict_json(v, f"{path}[{i}]", notes) for i, v in enumerate(obj)]
+    elif isinstance(obj, (float, np.floating)) and not math.isfinite(float(obj)):
+        v = float(obj)
+        notes.append({"path": path, "value": "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")})
+        out = None
+    elif isinstance(obj, np.integer):
+        out = int(obj)
+    elif isinstance(obj, np.floating):
+        out = float(obj)
+    else:
+        out = obj
+    if top and notes and isinstance(out, dict):
+        out["non_finite"] = notes
+    return out
+
+
 def _text(r: Result, tol: float) -> str:
+    solved = r.has_solution  # a failed solve shows no objective that could pass for a result
     out = [
         f"status:          {r.status.value}",
         f"solution:        {r.solution_status.value}",
-        f"objective:       {_num(r.objective)}",
+        f"objective:       {_num(r.objective) if solved else '-'}",
     ]
-    if r.best_bound is not None:
+    if r.best_bound is not None and math.isfinite(r.best_bound) and (solved or r.status.value != "error"):
         out.append(f"best bound:      {_num(r.best_bound)}")
-    if r.gap is not None:
+    if r.gap is not None and solved:
         out.append(f"gap:             {_num(r.gap)}")
     total = r.times.get("total_s", r.times.get("solve_s"))
     out.append(f"time:            {total:.3f} s" if total is not None else "time:            -")

@@ -143,9 +143,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of `optdsl solve --output json`."""
 
-        def num(v):
-            if v is None or (isinstance(v, float) and not math.isfinite(v)):
-                return None if v is None or math.isnan(v) else (1e308 if v > 0 else -1e308)
+        def num(v):  # NaN/inf stay: optdsl.report.strict_json writes them as null with a note
             return v
 
         def keyed(d: dict[str, Any]) -> dict[str, Any]:

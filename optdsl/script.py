@@ -11,7 +11,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from optdsl.errors import ModelError
 from optdsl.eval.numpy_eval import expr_value
+from optdsl.files import Outputs
 from optdsl.ir.expr import Expr
 from optdsl.ir.grid import Dummy, Grid
 from optdsl.ir.printf import format_g as _g
@@ -35,6 +37,7 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
 
         runner.surrogates = numpy_surrogates(ir)
     runner.declare_late = ir.declare_late
+    runner.outputs = Outputs(runner.base_dir)
     ev = ir.evaluator
     ev.post = PostSolve(x, result.row_duals, result.reduced_costs, ir.constraints, ir.objectives)
     try:
@@ -42,6 +45,7 @@ def run_script(model: Any, result: Result, out: TextIO) -> None:
             runner.run(stmt, Grid.root())
     finally:
         ev.post = None
+    runner.outputs.commit()  # files the script names, each written atomically (optdsl.files)
 
 
 class _Runner:
@@ -50,6 +54,8 @@ class _Runner:
         self.objectives: dict[str, Any] = {}
         self.duals: dict[str, Any] = {}
         self.surrogates: dict[str, Any] = {}
+        self.base_dir: Path = Path.cwd()
+        self.outputs = Outputs(self.base_dir)
 
     def values(self, e: ast.Expr, grid: Grid) -> np.ndarray:
         if isinstance(e, ast.Ref) and not e.subs and e.name in self.objectives:
@@ -84,16 +90,20 @@ class _Runner:
 
     def table_out(self, stmt: ast.TableStmt, grid: Grid) -> None:
         import csv
+        import io
 
+        if stmt.driver.upper() != "CSV":
+            raise ModelError(f"table '{stmt.name}': only the \"CSV\" driver is supported, not \"{stmt.driver}\"",
+                             stmt.span)
         sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
         names = [c.column or _expr_name(c.expr) for c in stmt.columns]
         cols = [self.values(c.expr, sub) for c in stmt.columns]
-        path = self.base_dir / stmt.path
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(names)
-            for r in range(sub.n):
-                w.writerow([_s(c[r]) for c in cols])
+        fh = io.StringIO(newline="")
+        w = csv.writer(fh)
+        w.writerow(names)
+        for r in range(sub.n):
+            w.writerow([_s(c[r]) for c in cols])
+        self.outputs.write(stmt.path, fh.getvalue(), stmt.span, what=f"table '{stmt.name}'")
 
     def _whole_suffix(self, item: ast.Suffix) -> bool:
         """`display x.val;` of an indexed variable or constraint: one line per member."""

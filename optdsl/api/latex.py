@@ -33,6 +33,9 @@ _GREEK = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta v
 xi omicron pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi
 Sigma Upsilon Phi Psi Omega lamda Lamda""".split())
 _SIMPLE = re.compile(r"[A-Za-z]\Z|[A-Za-z]{2,}\Z")
+# names sympy writes well: a letter or greek name, optional digits, at most one short subscript (x_1, sigma_ij)
+_GREEK_ALT = "|".join(sorted(_GREEK, key=len, reverse=True))
+_SYMPY_STYLE = re.compile(r"(?:[A-Za-z]|" + _GREEK_ALT + r")\d*(?:_[A-Za-z0-9]{1,3})?\Z")
 
 
 @lru_cache(maxsize=4096)
@@ -41,6 +44,8 @@ def symbol(name: str) -> str:
     other multi-letter names italic as one word."""
     if _SIMPLE.match(name) and name not in _GREEK:  # no need to import sympy (slow) for these
         return name if len(name) == 1 else r"\mathit{" + name + "}"
+    if not _SYMPY_STYLE.match(name):  # hours_per_unit, max_make: one italic word, not nested subscripts
+        return r"\mathit{" + name.replace("_", r"\_") + "}"
     try:
         import sympy
 
@@ -87,7 +92,7 @@ def expr_latex(node: ast.Expr, min_level: int = OR, follow: int = NONE) -> str:
 
 
 def _sub(base: str, subs: tuple[ast.Expr, ...]) -> list[object]:
-    head = base if "_" not in base else "{" + base + "}"
+    head = base if "_" not in base or base.startswith(r"\mathit{") else "{" + base + "}"
     out: list[object] = [head + "_{"]
     for k, s in enumerate(subs):
         if k:
@@ -317,7 +322,9 @@ def _declared(name: str, ix: ast.Indexing | None) -> tuple[str, str]:
             picked.append(cand)
         names[k] = tuple(picked)
     subs = [d for k, e in enumerate(ix.entries) for d in (e.dummies or names.get(k, ()))]
-    lhs = symbol(name) + "_{" + ",".join(symbol(d) for d in subs) + "}"
+    base = symbol(name)
+    base = base if "_" not in base or base.startswith(r"\mathit{") else "{" + base + "}"
+    lhs = base + "_{" + ",".join(symbol(d) for d in subs) + "}"
     return lhs, _forall(ix, names)
 
 

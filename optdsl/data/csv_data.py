@@ -14,10 +14,12 @@ Python over rows. A label column is numeric when all its labels are numbers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -42,6 +44,12 @@ def load_csv(
     what = f"param '{name}'"
     if k == 0:
         raise DataError(f"{what} is a single value; a .csv data file gives an indexed param", origin)
+    with _text_file(file, origin):
+        return _load_csv(file, name, decl, what, origin)
+
+
+def _load_csv(file: str, name: str, decl: Declared, what: str, origin: Span | None) -> DataStore:
+    k = decl.dimen
     first = _first_row(file)
     store = DataStore()
     if first and all(NUMBER.fullmatch(f.strip()) for f in first):
@@ -61,21 +69,36 @@ def load_csv(
     if not present.all():
         keys, vals, lines = [c[present] for c in keys], vals[present], lines[present]
     _check_repeats(file, what, keys, lines)
-    store.add_param(ParamData(name, keys=keys, values=vals, origin=origin, lines=lines))
+    store.add_param(ParamData(name, keys=keys, values=vals, origin=origin, lines=lines, lines_file=file))
     return store
 
 
-def load_csv_table(path: str | os.PathLike[str]) -> tuple[list[str], list[np.ndarray]]:
+def load_csv_table(path: str | os.PathLike[str], origin: Span | None = None) -> tuple[list[str], list[np.ndarray]]:
     """The header and the columns of a CSV file with a header row.
 
     A column is int64 or float64 when all its non-empty cells are numbers (empty cells and '.'
     become NaN), else an object array of the cells' strings (empty cells: None).
     """
     file = os.fspath(path)
-    header = _first_row(file)
-    if not header:
-        raise DataError(f"'{file}' is empty: expected a header row", Span(file, 1, 1))
-    return [h.strip() for h in header], _read(file, len(header), skip=1)
+    with _text_file(file, origin):
+        header = _first_row(file)
+        if not header:
+            raise DataError(f"'{file}' is empty: expected a header row", Span(file, 1, 1))
+        return [h.strip() for h in header], _read(file, len(header), skip=1)
+
+
+@contextlib.contextmanager
+def _text_file(file: str, origin: Span | None) -> Iterator[None]:
+    """Regular files under the size cap only; a decoding error or NUL byte is reported by
+    `optdsl.files` (located, without showing the file's content)."""
+    from optdsl import files
+
+    files.check_text_file(file, origin, "data file")
+    try:
+        yield
+    except (UnicodeDecodeError, csv.Error):
+        files.check_text_file(file, origin, "data file")
+        raise DataError(f"cannot read '{file}' as CSV text", origin) from None
 
 
 def _first_row(file: str) -> list[str]:
@@ -124,7 +147,9 @@ def _read_numeric(file: str, ncols: int, skip: int) -> list[np.ndarray] | None:
     """All-numeric files (the big case: matrices, numeric keys) parse in numpy's C reader without
     importing pandas; anything else (labels, missing cells) returns None for the general path."""
     try:
-        raw = np.loadtxt(file, dtype=np.float64, delimiter=",", skiprows=skip, ndmin=2, comments=None)
+        with warnings.catch_warnings():  # "input contained no data": an empty file is handled below
+            warnings.simplefilter("ignore", UserWarning)
+            raw = np.loadtxt(file, dtype=np.float64, delimiter=",", skiprows=skip, ndmin=2, comments=None)
     except ValueError:
         return None
     if raw.shape[0] == 0 or raw.shape[1] != ncols or np.isnan(raw).any():
@@ -199,7 +224,10 @@ def _matrix(file: str, what: str, k: int, symbolic: bool) -> np.ndarray:
     cols = _read(file, ncols, skip=0)
     for j, c in enumerate(cols):
         if c.dtype.kind == "O":
-            row = next(i for i, v in enumerate(c) if v is not None and not NUMBER.fullmatch(str(v)))
+            row = next((i for i, v in enumerate(c) if v is not None and not NUMBER.fullmatch(str(v))), None)
+            if row is None:  # all numbers the reader kept as text (e.g. beyond float64): a float column
+                cols[j] = _as_floats(file, c, j, 1)
+                continue
             raise DataError(
                 f"{what}: the matrix in '{file}' holds '{c[row]}', not a number", _cell_span(file, row + 1, j)
             )
@@ -238,7 +266,10 @@ def _values(file: str, what: str, header: str, j: int, col: np.ndarray, symbolic
         vals[:] = [parse_label(v) if isinstance(v, str) else v for v in col.tolist()]
         return vals, present
     if col.dtype.kind == "O":
-        row = next(i for i, v in enumerate(col) if v is not None and not NUMBER.fullmatch(str(v).strip()))
+        row = next((i for i, v in enumerate(col) if v is not None and not NUMBER.fullmatch(str(v).strip())), None)
+        if row is None:  # all numbers the reader kept as text (e.g. beyond float64)
+            vals = _as_floats(file, col, j, 2)
+            return vals, ~np.isnan(vals)
         raise DataError(
             f"{what} needs numbers; column '{header.strip()}' of '{file}' holds '{col[row]}'",
             _cell_span(file, row + 2, j),
@@ -305,3 +336,15 @@ def _line_text(file: str, line: int) -> str | None:
     except OSError:
         return None
     return None
+
+
+def _as_floats(file: str, col: np.ndarray, j: int, first_line: int) -> np.ndarray:
+    """Number cells the reader kept as text: floats (None: NaN, missing); a value beyond float64 is
+    an error at its cell."""
+    vals = np.array([np.nan if v is None else float(str(v).strip()) for v in col], dtype=np.float64)
+    bad = np.flatnonzero(np.isinf(vals))
+    if bad.size:
+        r = int(bad[0])
+        raise DataError(f"'{file}' holds {str(col[r]).strip()[:30]}, which is too large for a float",
+                        _cell_span(file, r + first_line, j))
+    return vals

@@ -38,11 +38,9 @@ def load_data_file(
     if ext == ".json":
         from .json_data import load_json
 
-        return load_json(Path(file), schema, file)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except OSError as e:
-        raise DataError(f"cannot read data file '{file}': {e.strerror or e}", origin) from None
+        return load_json(Path(file), schema, file, origin)
+    from optdsl.files import read_text
+
     from .dat import parse_dat
 
-    return parse_dat(text, file, schema)
+    return parse_dat(read_text(file, origin, "data file"), file, schema)

@@ -23,7 +23,6 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +37,7 @@ def load_json(
     path_or_text: str | os.PathLike[str],
     schema: Mapping[str, Declared],
     file: str | None = None,
+    origin: Span | None = None,
 ) -> DataStore:
     """Read a JSON data file (a path) or JSON text (a string starting with '{' or '[').
 
@@ -48,20 +48,71 @@ def load_json(
         file = file or "<json>"
     else:
         file = file or os.fspath(path_or_text)
-        try:
-            text = Path(path_or_text).read_text(encoding="utf-8")
-        except OSError as e:
-            raise DataError(f"cannot read data file '{file}': {e.strerror or e}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataError(f"invalid JSON: {e.msg}", Span(file, e.lineno, e.colno, text=text)) from None
+        from optdsl.files import read_text
+
+        text = read_text(path_or_text, origin, "data file")
+    doc = _parse(text, file)
     if not isinstance(doc, dict):
         raise DataError(
             'a .json data file holds one object keyed by component names, as in {"I": [...]}',
             Span(file, 1, 1, text=text),
         )
     return _Loader(text, file, schema).load(doc)
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _number(token: str) -> float | int:
+    """JSON numbers: NaN, Infinity and values beyond float64 are refused (they are not data)."""
+    if token.lstrip("-").isdigit():
+        if len(token) < 19:
+            return int(token)
+        value = int(token)
+        if abs(value) < 2**63:
+            return value
+    f = float(token)
+    if not np.isfinite(f):
+        raise _NonFinite(token)
+    return f
+
+
+def _constant(token: str) -> float:
+    raise _NonFinite(token)
+
+
+def _parse(text: str, file: str) -> Any:
+    try:
+        return json.loads(text, parse_float=_number, parse_int=_number, parse_constant=_constant)
+    except json.JSONDecodeError as e:
+        raise DataError(f"invalid JSON: {e.msg}", Span(file, e.lineno, e.colno, text=text)) from None
+    except _NonFinite as e:
+        token = str(e)
+        pos = _find_token(text, token)
+        line, col = text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+        end = col + len(token)
+        what = "NaN" if token == "NaN" else "infinite" if "Infinity" in token else "too large for a float"
+        raise DataError(f"the number {token[:30]} is {what}: JSON data must be finite numbers",
+                        Span(file, line, col, line, end, text=text),
+                        hint="write null for a missing entry (the param's default applies)") from None
+    except RecursionError:
+        pos = _too_deep(text)
+        line, col = text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+        raise DataError("JSON nested too deeply to be data", Span(file, line, col, text=text)) from None
+
+
+def _find_token(text: str, token: str) -> int:
+    m = re.search(r"(?<![\w.\"])" + re.escape(token) + r"(?![\w.\"])", text)
+    return m.start() if m else 0
+
+
+def _too_deep(text: str, limit: int = 500) -> int:
+    """The offset where brackets first nest deeper than `limit` (strings ignored: errors only)."""
+    b = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    depth = np.cumsum((b == 91) | (b == 123), dtype=np.int64) - np.cumsum((b == 93) | (b == 125), dtype=np.int64)
+    deep = np.flatnonzero(depth > limit)
+    return int(deep[0]) if deep.size else 0
 
 
 class _Loader:
@@ -72,12 +123,16 @@ class _Loader:
 
     def span(self, key: str, after: int = 0) -> Span | None:
         """Where `"key":` first appears (after offset `after`): JSON parsing keeps no positions."""
-        m = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(self.text, after)
+        m = None
+        for quoted in (json.dumps(key, ensure_ascii=False), json.dumps(key)):  # as written, or \u-escaped
+            m = re.compile(re.escape(quoted) + r"\s*:").search(self.text, after)
+            if m is not None:
+                break
         if m is None:
-            return None
+            return Span(self.file, 1, 1, text=self.text)  # at least the file: the key is in it somewhere
         line = self.text.count("\n", 0, m.start()) + 1
         col = m.start() - (self.text.rfind("\n", 0, m.start()) + 1) + 1
-        return Span(self.file, line, col, line, col + len(json.dumps(key)), self.text)
+        return Span(self.file, line, col, line, col + len(m.group(0).rstrip(": \t\n")), self.text)
 
     def fail(self, message: str, name: str, inner: str | None = None) -> None:
         span = self.span(name)

@@ -49,6 +49,7 @@ class ParamData:
     default: Any = None
     origin: Span | None = None
     lines: np.ndarray | None = None
+    lines_file: str | None = None  # the file `lines` count in, when not origin's (a CSV file)
 
     @property
     def is_scalar(self) -> bool:

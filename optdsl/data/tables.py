@@ -17,6 +17,8 @@ from optdsl.data.labels import as_label
 from optdsl.data.store import DataStore, Declared, ParamData, SetData
 from optdsl.errors import DataError, Span, did_you_mean
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
 
 def read_table(name: str, driver: str, path: Path, keys: Sequence[str], set_name: str | None,
                columns: Sequence[tuple[str, str, Span | None]], schema: Mapping[str, Declared],
@@ -26,7 +28,7 @@ def read_table(name: str, driver: str, path: Path, keys: Sequence[str], set_name
     from the model by optdsl.frontdoor."""
     if driver.upper() != "CSV":
         raise DataError(f"table '{name}': only the \"CSV\" driver is supported, not \"{driver}\"", origin)
-    header, table = load_csv_table(path)
+    header, table = load_csv_table(path, origin)
     by_name = {h.strip(): c for h, c in zip(header, table)}
 
     def column(col: str):

@@ -17,6 +17,7 @@ from optdsl.ir.functions import FunctionCalls, _labels, _scalar, _text
 from optdsl.ir.grid import Dummy, Grid, cross, join, ragged_range
 from optdsl.ir.labels import Domain, Labels
 from optdsl.ir.model import ParamValue, VarBlock
+from optdsl.limits import check_size
 from optdsl.parse import ast
 
 Value = Any  # np.ndarray | Dummy | Expr
@@ -71,6 +72,7 @@ class Evaluator(FunctionCalls):
             elif any(n in cur.dummies for n in names):
                 cur, step = join(cur, names, dom)
             else:
+                check_size(float(cur.n) * float(dom.n), "this indexing", indexing.span or entry.span)
                 cur, step = cross(cur, names, dom)
             parent = parent[step]
             names_all.extend(names)
@@ -111,6 +113,7 @@ class Evaluator(FunctionCalls):
             vals = np.concatenate([p.dims[c].values[p.code_columns()[c]] for p in pieces]) if pieces else np.zeros(0)
             labels.append(Domain.from_columns([vals]).dims[0] if len(vals) else Labels(np.zeros(0)))
         sizes = np.array([p.n for p in pieces], dtype=np.int64)
+        check_size(float(sizes[inverse].sum()), "this indexing", set_expr.span)
         goff = np.cumsum(sizes) - sizes
         owners, offsets = ragged_range(sizes[inverse])
         member = goff[inverse[owners]] + offsets  # index into the concatenated pieces
@@ -156,7 +159,10 @@ class Evaluator(FunctionCalls):
             step = _scalar(self.data_value(e.step, grid, "a range")) if e.step is not None else 1
             if step == 0:
                 raise ModelError("a range step cannot be 0", e.span)
-            count = max(int(np.floor((b - a) / step + 1e-9)) + 1, 0)  # a, a+step, ... not past b
+            if not all(np.isfinite(float(v)) for v in (a, b, step)):
+                raise ModelError(f"a range needs finite bounds and step, not {a!r}..{b!r} by {step!r}", e.span)
+            count = max(float(np.floor((b - a) / step + 1e-9)) + 1, 0)  # a, a+step, ... not past b
+            count = check_size(count, "this range", e.span)
             vals = a + step * np.arange(count, dtype=np.float64)
             return Domain([Labels(vals)])
         if isinstance(e, ast.SetLiteral):
@@ -205,6 +211,7 @@ class Evaluator(FunctionCalls):
         a = self.set_value(e.left, grid)
         b = self.set_value(e.right, grid)
         if e.op == "cross":
+            check_size(float(a.n) * float(b.n), "this cross product", e.span)
             if a.dense and b.dense:
                 return Domain(a.dims + b.dims)
             ca, cb = a.code_columns(), b.code_columns()
@@ -567,7 +574,10 @@ class Evaluator(FunctionCalls):
                 inputs.append(ev.to_nl())
         if len(e.subs) != 1:
             raise ModelError("a surrogate output takes one subscript", e.span)
-        k = self.data_value(e.subs[0], grid).astype(int)
+        raw = np.asarray(self.data_value(e.subs[0], grid), dtype=float)
+        if not (np.isfinite(raw).all() and (raw == np.round(raw)).all() and (np.abs(raw) < 2**31).all()):
+            raise ModelError("a surrogate output subscript must be a whole number", e.subs[0].span)
+        k = raw.astype(int)
         node = NL("call", grid.n, inputs, data=(call.func, k), curvature=SMOOTH)
         return Expr.from_nl(node)
 

@@ -101,6 +101,8 @@ class _Builder:
             handler = getattr(self, "_s_" + type(s).__name__, None)
             if handler is not None:
                 handler(s, level)
+                if isinstance(s, (ast.VarDecl, ast.ConstraintDecl, ast.Objective)) and s.span is not None:
+                    self.ir.decl_spans[s.name] = s.span  # locates errors found after lowering
 
     # ------------------------------------------------------------------ grids
     def _grid(self, indexing: ast.Indexing | None) -> tuple[Grid, list[str], Domain | None]:
@@ -200,7 +202,7 @@ class _Builder:
                 raise DataError(f"param '{d.name}' is defined in the model and cannot also be given data",
                                 given.origin)
             v = self.ev.data_value(d.value, grid, f"the value of param '{d.name}'")
-            values = _fit(v, n, symbolic)
+            values = _fit(v, n, symbolic, d.name, d.span)
             have[:] = True
         elif given is not None:
             lines = self._bind_param(d, given, dom, values, have)
@@ -212,7 +214,7 @@ class _Builder:
             elif given is not None and given.default is not None:
                 fill = given.default
             if fill is not None:
-                fv = _fit(fill, n, symbolic)
+                fv = _fit(fill, n, symbolic, d.name, d.span)
                 values[~have] = fv[~have]
                 have[:] = True
         self._check_param(d, grid, dom, values, have, given, lines)
@@ -318,9 +320,23 @@ class _Builder:
             if given is not None:
                 span = given.origin or d.span
                 if lines is not None and lines[r] >= 0 and given.origin is not None:
-                    span = Span(given.origin.file, int(lines[r]), 1, text=given.origin.text)
+                    span = _data_line(given, int(lines[r]))
             raise DataError(f"param {d.name}{idx} = {_fmt(values[r])} violates {what}", span)
 
+        if values.dtype != object:  # NaN or infinity is never data: 1/0, log(-1), overflow, 1e400
+            with np.errstate(invalid="ignore"):
+                bad = have & ~np.isfinite(values.astype(float, copy=False))
+            if np.any(bad):
+                r = int(np.flatnonzero(bad)[0])
+                how = "not a number (NaN)" if np.isnan(values[r]) else "infinite"
+                idx = format_index(dom.member(r)) if dom is not None else ""
+                span = d.span
+                if given is not None and d.value is None:
+                    span = given.origin or d.span
+                    if lines is not None and lines[r] >= 0 and given.origin is not None:
+                        span = _data_line(given, int(lines[r]))
+                raise DataError(f"param {d.name}{idx} is {how}", span,
+                                hint="a division by zero, log of a negative number or an overflow gives this")
         if d.kind in ("integer", "binary") and values.dtype != object:
             bad = have & (values != np.round(values))
             if np.any(bad):
@@ -452,6 +468,7 @@ class _Builder:
 
     def _s_OptionStmt(self, d: ast.OptionStmt, level: str | None) -> None:
         v = d.value
+        self.ir.option_spans[d.name] = d.span
         if isinstance(v, ast.Num):
             self.ir.options[d.name] = v.value
         elif isinstance(v, ast.Str):
@@ -495,10 +512,21 @@ def _compact(e: Expr) -> Expr:
     return e
 
 
+def _data_line(given: ParamData, line: int) -> Span:
+    """The data line of an entry: in the CSV file it came from, else in the origin's file."""
+    if given.lines_file is not None:
+        return Span(given.lines_file, line, 1)
+    return Span(given.origin.file, line, 1, text=given.origin.text)
+
+
 def _option_seed(model: ast.Model) -> int:
     for st in model.statements:
         if isinstance(st, ast.OptionStmt) and st.name == "seed" and isinstance(st.value, ast.Num):
-            return int(st.value.value)
+            v = float(st.value.value)
+            if not (np.isfinite(v) and v.is_integer() and 0 <= v < 2**31):
+                raise ModelError(f"option seed takes a whole number from 0 to 2^31 - 1, not {st.value.value!r}",
+                                 st.span)
+            return int(v)
     return 0
 
 
@@ -508,14 +536,14 @@ def _width(members: list[Any]) -> int:
     return 1
 
 
-def _fit(v: Any, n: int, symbolic: bool) -> np.ndarray:
+def _fit(v: Any, n: int, symbolic: bool, name: str = "", span: Span | None = None) -> np.ndarray:
     arr = np.asarray(v)
     if symbolic:
         out = np.empty(n, dtype=object)
         out[:] = np.broadcast_to(arr, (n,))
         return out
     if arr.dtype == object:
-        arr = np.array([_number(x, "", None) for x in arr.reshape(-1)]).reshape(arr.shape)
+        arr = np.array([_number(x, name, span) for x in arr.reshape(-1)]).reshape(arr.shape)
     return np.broadcast_to(arr.astype(np.float64), (n,)).copy()
 
 
@@ -548,6 +576,5 @@ def _fmt(v: Any) -> str:
 
 def _line_span(given: ParamData, r: int) -> Span | None:
     if given.lines is not None and given.origin is not None and r < len(given.lines):
-        o = given.origin
-        return Span(o.file, int(given.lines[r]), 1, text=o.text)
+        return _data_line(given, int(given.lines[r]))
     return given.origin

@@ -78,6 +78,8 @@ class ModelIR:
     structures: list[Structure] = field(default_factory=list)
     lower_blocks: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    option_spans: dict[str, Any] = field(default_factory=dict, repr=False)  # option name -> Span of its statement
+    decl_spans: dict[str, Any] = field(default_factory=dict, repr=False)  # var/constraint/objective -> Span
     name: str = "model"
     script: list[Any] = field(default_factory=list)  # display/printf/for statements run after solve
     evaluator: Any = field(default=None, repr=False)  # evaluates expressions over this model's data

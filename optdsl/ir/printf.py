@@ -26,20 +26,32 @@ def format_scalar(v: Any) -> str:
 
 
 def format_printf(fmt: str, args: list[Any], span: Any) -> str:
-    """GMPL printf/sprintf: Python %-formatting of numbers and strings only."""
+    """GMPL printf/sprintf: Python %-formatting of numbers and strings only. An integer conversion
+    of a value that has no integer (NaN, infinite, huge: e.g. no solution) prints it as text."""
     fmt = fmt.encode("utf-8").decode("unicode_escape") if "\\" in fmt else fmt
+    matches = [m for m in _SPEC.finditer(fmt) if m.group(1) != "%"]
+    if len(matches) != len(args):
+        raise ModelError(f"printf format has {len(matches)} conversion(s) but {len(args)} argument(s)", span)
+    pieces: list[str] = []
     conv: list[Any] = []
-    specs = [m.group(1) for m in _SPEC.finditer(fmt) if m.group(1) != "%"]
-    if len(specs) != len(args):
-        raise ModelError(f"printf format has {len(specs)} conversion(s) but {len(args)} argument(s)", span)
-    for spec, a in zip(specs, args):
-        if spec in "diouxXc":
-            conv.append(int(round(float(a))) if not isinstance(a, str) else a)
+    last = 0
+    for m, a in zip(matches, args):
+        spec, text = m.group(1), m.group(0)
+        if spec in "diouxXc" and not isinstance(a, str):
+            v = float(a)
+            if not np.isfinite(v) or abs(v) >= 2**63:
+                text, a = re.sub(r"\.\d+", "", text[:-1]) + "s", format_g(v) if np.isfinite(v) else str(v)
+            else:
+                a = int(round(v))
         elif spec == "s":
-            conv.append(format_scalar(a))
-        else:
-            conv.append(float(a))
+            a = format_scalar(a)
+        elif not isinstance(a, str):
+            a = float(a)
+        pieces.append(fmt[last:m.start()] + text)
+        last = m.end()
+        conv.append(a)
+    pieces.append(fmt[last:])
     try:
-        return fmt % tuple(conv)
-    except (TypeError, ValueError) as err:
+        return "".join(pieces) % tuple(conv)
+    except (TypeError, ValueError, OverflowError) as err:
         raise ModelError(f"printf: {err}", span) from None

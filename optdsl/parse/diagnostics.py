@@ -16,7 +16,7 @@ from typing import Any
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from optdsl.errors import ModelSyntaxError, Span, did_you_mean
+from optdsl.errors import ModelSyntaxError, Span, did_you_mean, split_lines
 from optdsl.parse import ast
 from optdsl.parse.builder import KEYWORDS, RESERVED, STATEMENT_WORDS, _Attr, _Braces, _Op
 
@@ -88,7 +88,7 @@ _BRACKET_SCAN = (r"""#[^\n]*|/\*(?:[^*]|\*(?!/))*\*/|"(?:[^"\n]|"")*"|'(?:[^'\n]
 def syntax_error(exc: UnexpectedInput, text: str, file: str, data_regex: str) -> ModelSyntaxError:
     """The ModelSyntaxError for a lark error raised while parsing `text`; `data_regex` is the
     grammar's DATA_SECTION pattern (inline data are skipped when looking for brackets)."""
-    lines = text.splitlines() or [""]
+    lines = split_lines(text) or [""]
     at = _Where(file, text, lines, data_regex)
     if isinstance(exc, UnexpectedCharacters):
         return _bad_character(exc, at)

@@ -92,8 +92,11 @@ def _statement_word_as_name(exc: Any) -> bool:
 
 
 def parse_file(path: str | os.PathLike[str]) -> ast.Model:
-    """Parse a model file (`.opt` or `.mod`); spans name the path as given."""
-    return parse(Path(path).read_text(encoding="utf-8"), str(path))
+    """Parse a model file (`.opt` or `.mod`); spans name the path as given. Only a regular UTF-8
+    file within the size cap is read (see optdsl.files)."""
+    from optdsl.files import read_text
+
+    return parse(read_text(path, what="model file"), str(path))
 
 
 def grammar_text() -> str:

@@ -16,7 +16,9 @@ import copy
 import ctypes
 import math
 import os
+import re
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optdsl import interrupts
 from optdsl.backends import SolveOptions
 from optdsl.errors import SolverError, did_you_mean
 from optdsl.lower.csr import CSRMatrix, as_csr
@@ -64,6 +67,7 @@ _BOOL_WORDS = {
     "false": False, "f": False, "off": False, "no": False, "0": False,
 }  # fmt: skip
 
+_LIMIT_WORDS = re.compile(r"limit|tol|gap")
 _banner_swallowed = False
 _scheduler_threads: int | None = None  # what we last sized HiGHS's global thread pool to
 
@@ -183,10 +187,13 @@ def _convert(key: str, value: Any, kind_name: str) -> bool | int | float | str:
                 return int(f)
             return int(text)
         if kind_name == "kDouble":
-            return float(text)
+            number = float(text)
+            if math.isnan(number) or (math.isinf(number) and _LIMIT_WORDS.search(key)):
+                raise ValueError  # NaN would mean "no limit" to HiGHS; limits and tolerances are finite
+            return number
         return str(value)
     except (KeyError, ValueError, TypeError, OverflowError):
-        want = {"kBool": "true/false", "kInt": "an integer", "kDouble": "a number"}[kind_name]
+        want = {"kBool": "true/false", "kInt": "an integer", "kDouble": "a finite number"}[kind_name]
         raise SolverError(f"HiGHS option '{key}' takes {want}; got '{value}'") from None
 
 
@@ -222,7 +229,12 @@ def apply_options(h: highspy.Highs, options: SolveOptions) -> None:
     if options.threads is not None:
         set_option(h, "threads", int(options.threads))
     for key, value in (options.backend_options or {}).items():
-        set_option(h, str(key), value)
+        try:
+            set_option(h, str(key), value)
+        except SolverError as err:  # an option from a model file: point at its statement
+            if err.span is None:
+                err.span = getattr(options, "origins", {}).get(key)
+            raise
     # HiGHS refuses to run when `threads` differs from its already-started global pool.
     threads = int(h.getOptionValue("threads")[1])
     if threads and threads != _scheduler_threads:
@@ -252,8 +264,10 @@ def _check_shapes(form: LPForm) -> None:
         raise SolverError(f"LPForm.sense is '{form.sense}', expected 'min' or 'max'")
 
 
-def _reject_nan(form: LPForm, A: CSRMatrix) -> None:
-    """HiGHS takes NaN silently and reports an 'optimal' NaN objective, so refuse it here."""
+def _reject_nan(form: LPForm, A: CSRMatrix, large: float = 1e15) -> None:
+    """HiGHS takes NaN silently and reports an 'optimal' NaN objective, and refuses entries at or
+    above `large_matrix_value` (1e15) with a message naming no component; refuse both here, naming
+    the component and index (the error's `component` lets the pipeline point at its declaration)."""
     cols, rows = form.layout.variables, form.layout.constraints
     for name, arr, blocks in (
         ("objective coefficient", form.c, cols), ("lower bound", form.col_lower, cols),
@@ -262,14 +276,51 @@ def _reject_nan(form: LPForm, A: CSRMatrix) -> None:
     ):  # fmt: skip
         bad = np.flatnonzero(np.isnan(np.asarray(arr, dtype=float)))
         if bad.size:
-            raise SolverError(f"the model's {name} of {_where(blocks, int(bad[0]))} is NaN")
-    if np.isnan(A.data).any():
-        row = int(np.searchsorted(A.indptr, np.flatnonzero(np.isnan(A.data))[0], side="right") - 1)
-        raise SolverError(f"a coefficient in constraint {_where(rows, row)} is NaN")
-    if form.is_qp and np.isnan(form.Q.data).any():
-        raise SolverError("a quadratic objective coefficient is NaN")
-    if np.isnan(form.c0):
-        raise SolverError("the objective constant is NaN")
+            raise _located(f"the model's {name} of {_where(blocks, int(bad[0]))} is NaN", blocks, int(bad[0]))
+    for name, arr, sign, blocks in (
+        ("lower bound", form.col_lower, 1, cols), ("upper bound", form.col_upper, -1, cols),
+        ("row lower bound", form.row_lower, 1, rows), ("row upper bound", form.row_upper, -1, rows),
+    ):  # fmt: skip
+        # a lower bound of +inf (or >= HiGHS's infinite_bound, 1e20), an upper bound of -inf
+        bad = np.flatnonzero(sign * np.asarray(arr, dtype=float) >= 1e20)
+        if bad.size:
+            v = float(np.asarray(arr, dtype=float)[bad[0]])
+            what = f"{'-' if sign < 0 else ''}infinite" if np.isinf(v) else f"{v:g}, which HiGHS takes as infinite"
+            raise _located(f"the model's {name} of {_where(blocks, int(bad[0]))} is {what}", blocks, int(bad[0]))
+    c = np.asarray(form.c, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(c) | (np.abs(c) >= large))
+    if bad.size:
+        what = "infinite" if np.isinf(c[bad[0]]) else f"{c[bad[0]]:g}, too large for HiGHS (>= {large:g})"
+        raise _located(f"the objective coefficient of {_where(cols, int(bad[0]))} is {what}", cols, int(bad[0]))
+    wrong = ~np.isfinite(A.data) | (np.abs(A.data) >= large)
+    if wrong.any():
+        k = int(np.flatnonzero(wrong)[0])
+        row = int(np.searchsorted(A.indptr, k, side="right") - 1)
+        v = A.data[k]
+        what = "NaN" if np.isnan(v) else "infinite" if np.isinf(v) else f"{v:g}, too large for HiGHS (>= {large:g})"
+        raise _located(f"the coefficient of {_where(cols, int(A.indices[k]))} in constraint "
+                       f"{_where(rows, row)} is {what}", rows, row)
+    if form.is_qp:
+        import scipy.sparse as sp  # only a QP has Q
+
+        Q = sp.coo_matrix(form.Q)
+        wrong = ~np.isfinite(Q.data) | (np.abs(Q.data) >= large)
+        if wrong.any():
+            k = int(np.flatnonzero(wrong)[0])
+            v = Q.data[k]
+            what = "NaN" if np.isnan(v) else "infinite" if np.isinf(v) else f"{v:g}, too large for HiGHS (>= {large:g})"
+            err = SolverError(f"the quadratic objective coefficient of {_where(cols, int(Q.row[k]))} * "
+                              f"{_where(cols, int(Q.col[k]))} is {what}")
+            err.component = getattr(form.layout, "objective_name", None)  # type: ignore[attr-defined]
+            raise err
+    if not np.isfinite(form.c0):
+        raise SolverError("the objective constant is NaN or infinite")
+
+
+def _located(message: str, blocks: list, pos: int) -> SolverError:
+    err = SolverError(message)
+    err.component = next((b.name for b in blocks if b.start <= pos < b.start + b.size), None)  # type: ignore[attr-defined]
+    return err
 
 
 def _where(blocks: list, pos: int) -> str:
@@ -350,6 +401,81 @@ def to_highs(form: LPForm, options: SolveOptions | None = None) -> highspy.Highs
 
 
 # --- reading the result back ------------------------------------------------------------------
+
+
+def warn_tiny_coefficients(form: LPForm, arr: dict[str, Any], tol: float) -> None:
+    """HiGHS drops matrix entries below `small_matrix_value` (default 1e-9) and says so only in
+    its log; the answer can then differ from the model's. Say it on stderr, verbose or not."""
+    vals = arr["a_value"]
+    tiny = np.flatnonzero((np.abs(vals) < tol) & (vals != 0))
+    if not tiny.size:
+        return
+    k = int(tiny[0])
+    row = int(np.searchsorted(arr["a_start"], k, side="right") - 1)
+    cols, rows = form.layout.variables, form.layout.constraints
+    print(f"warning: {tiny.size} coefficient(s) below {tol:g} in absolute value, which HiGHS drops (first: "
+          f"{vals[k]:g} for {_where(cols, int(arr['a_index'][k]))} in {_where(rows, row)}); "
+          "rescale the model or set highs.small_matrix_value", file=sys.stderr)
+
+
+# --- interrupts --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _interruptible(h: highspy.Highs) -> Iterator[None]:
+    """HiGHS asks its interrupt callbacks (simplex, IPM, MIP, QP) whether to stop; they answer with
+    `optdsl.interrupts.requested()`. HiGHS then stops with kInterrupt and keeps its incumbent."""
+    hp = _highspy()
+    kinds = [hp.cb.HighsCallbackType.kCallbackSimplexInterrupt, hp.cb.HighsCallbackType.kCallbackIpmInterrupt,
+             hp.cb.HighsCallbackType.kCallbackMipInterrupt]
+    qp = getattr(hp.cb.HighsCallbackType, "kHighsCallbackQpInterrupt", None)
+    if qp is not None:
+        kinds.append(qp)
+    subscribed = [h.callbacks[int(k)] for k in kinds]
+
+    def on_check(event: Any) -> None:
+        if interrupts.requested():
+            event.interrupt()
+
+    for cb in subscribed:
+        cb.subscribe(on_check)
+    try:
+        yield
+    finally:
+        for cb in subscribed:
+            cb.unsubscribe(on_check)
+
+
+def run_interruptible(h: highspy.Highs) -> Any:
+    """`h.run()` in a worker thread while the main thread waits in short steps, so that a SIGINT
+    is seen at once (Python runs signal handlers only in the main thread, between bytecodes) and
+    reaches HiGHS through the interrupt callbacks. A KeyboardInterrupt while waiting (no
+    `interrupts.catching()` around the solve) is turned into the same request; a second one
+    propagates."""
+    if threading.current_thread() is not threading.main_thread():
+        return h.run()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["status"] = h.run()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = e
+
+    worker = threading.Thread(target=work, name="highs-run", daemon=True)
+    worker.start()
+    asked = False
+    while worker.is_alive():
+        try:
+            worker.join(0.05)
+        except KeyboardInterrupt:
+            if asked:
+                raise
+            asked = True
+            interrupts.request()
+    if "error" in box:
+        raise box["error"]
+    return box["status"]
 
 
 def collect(h: highspy.Highs, form: LPForm, run_status: Any, log: LogCapture, backend: str = "highs",

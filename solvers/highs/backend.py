@@ -31,12 +31,15 @@ from optdsl.solvers.highs.adapter import (  # noqa: F401
     _arrays,
     _convert,
     _hand_over,
+    _interruptible,
     apply_options,
     collect,
     new_highs,
     option_names,
+    run_interruptible,
     set_option,
     to_highs,
+    warn_tiny_coefficients,
 )
 
 from optdsl.backends import Backend, SolveOptions
@@ -76,9 +79,10 @@ class HighsBackend(Backend):
         h = new_highs(options.verbose)
         _hand_over(h, form, arrays)
         apply_options(h, options)
+        warn_tiny_coefficients(form, arrays, float(h.getOptionValue("small_matrix_value")[1]))
         t2 = time.perf_counter()
-        with LogCapture(h) as log:
-            run_status = h.run()
+        with LogCapture(h) as log, _interruptible(h):
+            run_status = run_interruptible(h)
         t3 = time.perf_counter()
         result = self._collect(h, form, run_status, log)
         result.times = {"build_s": t1 - t0, "handover_s": t2 - t1, "solve_s": t3 - t2}

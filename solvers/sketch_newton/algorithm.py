@@ -37,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from optdsl import interrupts
 from optdsl.errors import SolverError
 
 from . import linalg
@@ -398,6 +399,8 @@ def solve(
             return finish("iteration_limit", f"reached {p.max_iter} iterations (KKT {nb:.3e})", k)
         if deadline is not None and time.perf_counter() > deadline:
             return finish("time_limit", f"time limit {p.time_limit:g}s reached (KKT {nb:.3e})", k)
+        if interrupts.requested():  # Ctrl-C: keep the current point (optdsl.interrupts)
+            return finish("interrupted", f"interrupted (KKT {nb:.3e})", k)
 
         H = orc.hess(x, lam)
         geo.update(H, G)
