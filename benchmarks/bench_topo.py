@@ -33,7 +33,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from optdsl.solvers.notears.algorithm import NotearsParams, notears  # noqa: E402
+from optdsl.solvers.topo.notears import NotearsParams, notears  # noqa: E402
 from optdsl.solvers.topo.run import order_from_graph  # noqa: E402
 from optdsl.solvers.topo.scores import ls_gram  # noqa: E402
 from optdsl.solvers.topo.search import TopoParams, topo  # noqa: E402

@@ -142,20 +142,7 @@ class Backend:
     def validate_options(cls, raw: dict[str, Any]) -> dict[str, Any]:
         """The backend's options with declared types and defaults; unknown keys refused with the
         list of known ones unless the backend passes its solver's native options through."""
-        out = {k: o.default for k, o in cls.options.items() if o.default is not None}
-        for key, value in raw.items():
-            opt = cls.options.get(key)
-            if opt is not None:
-                out[key] = opt.convert(f"{cls.name}.{key}", value)
-            elif cls.passthrough is not None:
-                out[key] = value
-            else:
-                known = ", ".join(sorted(cls.options)) or "none"
-                raise SolverError(
-                    f"backend '{cls.name}' has no option '{key}'; its options are: {known}",
-                    hint=did_you_mean(key, list(cls.options)) or f"optdsl solve --help-backend {cls.name}",
-                )
-        return out
+        return validate_options(cls.name, cls.options, raw, cls.passthrough is not None)
 
     @classmethod
     def help_text(cls) -> str:
@@ -176,6 +163,25 @@ class Backend:
         if cls.passthrough:
             lines.append(f"    and {cls.passthrough}")
         return "\n".join(lines)
+
+
+def validate_options(name: str, schema: dict[str, Option], raw: dict[str, Any],
+                     passthrough: bool = False) -> dict[str, Any]:
+    """`raw` options of backend `name` checked against `schema`: declared types, defaults filled in."""
+    out = {k: o.default for k, o in schema.items() if o.default is not None}
+    for key, value in raw.items():
+        opt = schema.get(key)
+        if opt is not None:
+            out[key] = opt.convert(f"{name}.{key}", value)
+        elif passthrough:
+            out[key] = value
+        else:
+            known = ", ".join(sorted(schema)) or "none"
+            raise SolverError(
+                f"backend '{name}' has no option '{key}'; its options are: {known}",
+                hint=did_you_mean(key, list(schema)) or f"optdsl solve --help-backend {name}",
+            )
+    return out
 
 
 _REGISTRY: dict[str, str] | None = None  # name -> "module:Class", in discovery order

@@ -21,7 +21,7 @@ _NL = "balans cannot take nonlinear (smooth nonlinear functions)"
 EXPECTED_SKIPS = {
     "lp_duals": "balans does not declare duals", "qp_convex": _QP, "qp_equality": _QP,
     "nlp_hs6": "balans cannot take nonlinear (smooth nonlinear functions), quadratic (a convex quadratic objective)",
-    "nlp_circle": _NL, "nlp_exp_indexed": _NL,
+    "nlp_circle": _NL, "nlp_exp_indexed": _NL, "nlp_hs71": _NL, "nlp_bound_duals": _NL,
     "infeasible_lp": "balans does not declare certificates", "unbounded_lp": "balans does not declare certificates",
 }  # fmt: skip
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from optdsl.solvers.notears.algorithm import NotearsParams, notears
+from optdsl.solvers.topo.notears import NotearsParams, notears
 from optdsl.solvers.topo.scores import QuadraticScore, lasso_columns, ls_gram, prefix_mask
 from optdsl.solvers.topo.search import TopoParams, default_sizes, topo
 

@@ -77,7 +77,7 @@ def test_refusals_name_the_problem(hm):
     with pytest.raises(SolverError, match="unknown HiGHS option 'time_limt'") as e:
         hm.set_option("time_limt", 3)
     assert "time_limit" in (e.value.hint or "")
-    with pytest.raises(SolverError, match="takes a number"):
+    with pytest.raises(SolverError, match="takes a finite number"):
         hm.set_options(time_limit="soon")
     with pytest.raises(SolverError, match="the new rows have 3 columns, the model 4"):
         hm.add_rows(np.ones((1, 3)), 0, 1)

@@ -8,7 +8,8 @@ import pytest
 import scipy.sparse as sp
 from optdsl.solvers.sketch_newton import algorithm
 from optdsl.solvers.sketch_newton.backend import SketchNewtonBackend
-from optdsl.solvers.sketch_newton.sketches import SKETCHES, make_sketch
+from optdsl.solvers.sketch_newton.inner_solvers import make_sketch
+from optdsl.solvers.sketch_newton.sketches import SKETCHES
 
 from optdsl.backends import SolveOptions, get
 from optdsl.errors import SolverError

@@ -323,9 +323,10 @@ class _Builder:
                     span = _data_line(given, int(lines[r]))
             raise DataError(f"param {d.name}{idx} = {_fmt(values[r])} violates {what}", span)
 
-        if values.dtype != object:  # NaN or infinity is never data: 1/0, log(-1), overflow, 1e400
+        if values.dtype != object:  # NaN is never data; infinity only as data (an infinite bound, AMPL's Infinity)
             with np.errstate(invalid="ignore"):
-                bad = have & ~np.isfinite(values.astype(float, copy=False))
+                v = values.astype(float, copy=False)
+                bad = have & (np.isnan(v) | (np.isinf(v) if d.value is not None else False))
             if np.any(bad):
                 r = int(np.flatnonzero(bad)[0])
                 how = "not a number (NaN)" if np.isnan(values[r]) else "infinite"

@@ -15,12 +15,14 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.linalg as sla
-import scipy.sparse as sp
 
+from optdsl.lazy import LazyModule
 from optdsl.lower.forms import Block, DAGForm, NLPForm
 from optdsl.lower.passes import Pass
 from optdsl.results import Result, SolutionStatus
+
+sla = LazyModule("scipy.linalg")  # imported when the pass runs, not when the chooser lists it
+sp = LazyModule("scipy.sparse")
 
 
 def h_value(W: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -192,16 +191,9 @@ def _declarations(ir: ModelIR) -> dict[str, dict]:
 
 
 def _load(name: str, data: dict, ir: ModelIR) -> Any:
-    from optdsl.surrogates.load import load_file, wrap_object
+    from optdsl.surrogates.load import load_declared
 
-    if data.get("_object") is not None:
-        return wrap_object(name, data["_object"], n_in=data.get("_n_in"), n_out=data.get("_n_out"),
-                           differentiable=data.get("_differentiable"))
-    base = data.get("_base_dir")
-    if base is None:
-        source = Path(str(data.get("file") or ir.name))
-        base = source.parent if source.suffix in (".opt", ".mod") else Path.cwd()
-    return load_file(name, str(data["path"]), base_dir=base, architecture=data.get("_architecture"))
+    return load_declared(name, data, ir)
 
 
 def _calls(root: NL | None) -> list[NL]:

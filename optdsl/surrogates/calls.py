@@ -17,9 +17,9 @@ def numpy_surrogates(ir: Any) -> dict[str, Callable[[list[np.ndarray]], np.ndarr
     def make(name: str) -> Callable[[list[np.ndarray]], np.ndarray]:
         def call(args: list[np.ndarray]) -> np.ndarray:
             if name not in loaded:
-                from optdsl.lower.surrogate import _load
+                from optdsl.surrogates.load import load_declared
 
-                loaded[name] = _load(name, decls[name], ir)
+                loaded[name] = load_declared(name, decls[name], ir)
             u = np.concatenate([np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in args])
             return loaded[name].numpy(u[None, :])[0]
 

@@ -300,3 +300,15 @@ def wrap_object(name: str, obj: Any, n_in: int | None = None, n_out: int | None 
     if differentiable:
         return Surrogate(name, "callable", fn=obj, n_in=n_in, n_out=n_out, batched=True, dtype=F64)
     return Surrogate(name, "callable", np_fn=obj, n_in=n_in, n_out=n_out)
+
+
+def load_declared(name: str, data: dict, ir: Any) -> Any:
+    """The network a `surrogate` declaration (or a Python object) names, for model `ir`."""
+    if data.get("_object") is not None:
+        return wrap_object(name, data["_object"], n_in=data.get("_n_in"), n_out=data.get("_n_out"),
+                           differentiable=data.get("_differentiable"))
+    base = data.get("_base_dir")
+    if base is None:
+        source = Path(str(data.get("file") or ir.name))
+        base = source.parent if source.suffix in (".opt", ".mod") else Path.cwd()
+    return load_file(name, str(data["path"]), base_dir=base, architecture=data.get("_architecture"))

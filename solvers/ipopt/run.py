@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 import numpy as np
-from optdsl.solvers.ipopt import OPTIONS, STATUS_CODES, STATUS_MAP
+from optdsl.solvers.ipopt.declarations import OPTIONS, STATUS_CODES, STATUS_MAP
 from optdsl.solvers.ipopt.structure import Callbacks, max_violation
 
 from optdsl.backends import SolveOptions

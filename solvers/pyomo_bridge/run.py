@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 import numpy as np
-from optdsl.solvers.pyomo_bridge import STATUS_MAP
 from optdsl.solvers.pyomo_bridge.build import to_pyomo
+from optdsl.solvers.pyomo_bridge.statuses import STATUS_MAP
 
 from optdsl.backends import SolveOptions
 from optdsl.errors import SolverError

@@ -41,8 +41,8 @@ from optdsl import interrupts
 from optdsl.errors import SolverError
 
 from . import linalg
+from .inner_solvers import make_sketch
 from .options import NORMS, SINGULAR_TESTS, SKETCHES, THETA_SCHEDULES
-from .sketches import make_sketch
 
 Matrix = np.ndarray | sp.spmatrix
 _MAX_MATERIALIZE = 4000  # columns of a Hessian operator we are willing to expand

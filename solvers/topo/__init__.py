@@ -1,4 +1,4 @@
-"""The `topo` backend: DAG structure learning by TOPO's topological swaps (Deng et al., ICML 2023).
+"""The `topo` backend, DAG learning by topological swaps (Deng et al., ICML 2023), and `notears`.
 
 Takes a DAGForm (a score over W with acyclic(W)); the search and its inner solvers live in the
 modules beside this one and are imported by `solve` only (this module imports no scipy or torch).
@@ -12,33 +12,7 @@ from typing import Any, ClassVar
 from optdsl.backends import Backend, Option, SolveOptions
 from optdsl.results import Result, TerminationStatus
 
-TOPO_OPTIONS: dict[str, Option] = {
-    "init": Option(str, "random", "start order: a random permutation, NOTEARS's graph, or the graph of W's := values",
-             ("random", "notears", "start")),
-    "order": Option(str, "", "a start order: node labels separated by commas (overrides init)", None),
-    "size_small": Option(int, 0, "small candidate set (0: dagrad's min(1.5d, sqrt(d)(d-1)log10 d))", None),
-    "size_large": Option(int, 0, "large candidate set (0: dagrad's max(1.5d, ...), at most d(d-1)/2)", None),
-    "large_searches": Option(int, 5, "how many times the large set may be searched", None),
-    "xi": Option(float, 0.0, "keep candidates with |grad Q_ij| >= xi only (the paper's Algorithm 2); 0 = off", None),
-    "threshold": Option(float, 0.3, "drop |W_ij| below this at the end (0.5 for the MLP variant)", None),
-    "refit": Option(bool, True, "refit the weights on the thresholded graph", None),
-    "max_iter": Option(int, 100000, "outer iterations", None),
-    "score": Option(str, "auto", "auto: the recognized per-node score; generic: the model's objective as is",
-              ("auto", "generic")),
-    "model": Option(str, "linear", "linear weights, or one MLP per node (NOTEARS-MLP style; needs the data param)",
-              ("linear", "mlp")),
-    "hidden": Option(int, 10, "MLP hidden units per node", None),
-    "mlp_lambda1": Option(float, 0.01, "MLP l1 weight on the first layer", None),
-    "mlp_lambda2": Option(float, 0.01, "MLP l2 weight on all layers", None),
-    "mlp_iter": Option(int, 300, "L-BFGS steps per MLP fit", None),
-    "seed": Option(int, -1, "seed (-1: the global --seed, else 0)", None),
-}
-
-STATUS_MAP: dict[str, TerminationStatus] = {
-    "local_optimum": TerminationStatus.OPTIMAL,
-    "time_limit": TerminationStatus.TIME_LIMIT,
-    "iteration_limit": TerminationStatus.ITERATION_LIMIT,
-}
+from .declarations import NOTEARS_OPTIONS, NOTEARS_STATUS_MAP, STATUS_MAP, TOPO_OPTIONS
 
 
 class TopoBackend(Backend):
@@ -55,6 +29,34 @@ class TopoBackend(Backend):
     abilities: ClassVar[frozenset[str]] = frozenset({"history"})
 
     def solve(self, form: Any, options: SolveOptions) -> Result:
+        if str((options.backend_options or {}).get("model", "linear")).lower() == "mlp":
+            from optdsl.backends import validate_options
+
+            from .mlp import solve_mlp
+            from .threads import blas_threads
+
+            opts = validate_options("topo", TOPO_OPTIONS, dict(options.backend_options or {}))
+            seed = opts["seed"] if opts["seed"] >= 0 else (options.seed or 0)
+            with blas_threads(options.threads):
+                return solve_mlp(form, options, opts, seed)
         from .run import solve_topo
 
         return solve_topo(form, options)
+
+
+class NotearsBackend(Backend):
+    name: ClassVar[str] = "notears"
+    description: ClassVar[str] = "NOTEARS: augmented Lagrangian with h(W) = tr(exp(W o W)) - d, thresholded"
+    features: ClassVar[frozenset[str]] = frozenset(
+        {"linear", "quadratic", "nonlinear", "nonsmooth", "inequalities", "acyclic"})
+    form: ClassVar[str] = "dag"
+    requires: ClassVar[tuple[str, ...]] = ("scipy",)
+    priority: ClassVar[int] = 60
+    options: ClassVar[dict[str, Option]] = NOTEARS_OPTIONS
+    status_map: ClassVar[dict[str, TerminationStatus]] = NOTEARS_STATUS_MAP
+    abilities: ClassVar[frozenset[str]] = frozenset({"history"})
+
+    def solve(self, form: Any, options: SolveOptions) -> Result:
+        from .notears_run import solve_notears
+
+        return solve_notears(form, options)

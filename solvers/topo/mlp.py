@@ -22,7 +22,7 @@ from optdsl.errors import SolverError
 from optdsl.lower.forms import DAGForm
 from optdsl.results import Result
 
-from . import STATUS_MAP
+from .declarations import STATUS_MAP
 from .search import candidates
 
 REL_TOL = 1e-3

@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from optdsl.backends import SolveOptions
+from optdsl.backends import SolveOptions, validate_options
 from optdsl.dag.metrics import topological_order
 from optdsl.errors import SolverError
 from optdsl.lower.forms import DAGForm
 from optdsl.results import Result, SolutionStatus, TerminationStatus
 
-from . import STATUS_MAP, TopoBackend
 from .build import score_of
+from .declarations import STATUS_MAP, TOPO_OPTIONS
 from .search import TopoParams, topo
 from .threads import blas_threads
 
@@ -48,7 +48,7 @@ def start_order(form: DAGForm, opts: dict[str, Any], options: SolveOptions, scor
         W0 = np.asarray(form.x0)[form.w_index]
         return order_from_graph(W0), "the graph of the start values"
     if opts["init"] == "notears":
-        from optdsl.solvers.notears.algorithm import NotearsParams, notears
+        from optdsl.solvers.topo.notears import NotearsParams, notears
 
         limit = None if options.time_limit is None else 0.5 * options.time_limit
         res = notears(score, NotearsParams(time_limit=limit, verbose=options.verbose))
@@ -60,13 +60,9 @@ def solve_topo(form: DAGForm, options: SolveOptions) -> Result:
     if not isinstance(form, DAGForm):
         raise SolverError(f"topo takes a DAG form, got {type(form).__name__}")
     t0 = time.perf_counter()
-    opts = TopoBackend.validate_options(dict(options.backend_options or {}))
+    opts = validate_options("topo", TOPO_OPTIONS, dict(options.backend_options or {}))
     seed = opts["seed"] if opts["seed"] >= 0 else (options.seed or 0)
     with blas_threads(options.threads):
-        if opts["model"] == "mlp":
-            from .mlp import solve_mlp
-
-            return solve_mlp(form, options, opts, seed)
         score = score_of(form, generic=opts["score"] == "generic")
         order0, start = start_order(form, opts, options, score, seed)
         left = None if options.time_limit is None else max(0.0, options.time_limit - (time.perf_counter() - t0))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from optdsl.solvers.ipopt.structure import constraint_hessian, max_violation
-from optdsl.solvers.trust_constr import OPTIONS, STATUS_MAP, STATUS_NAMES
+from optdsl.solvers.trust_constr.declarations import OPTIONS, STATUS_MAP, STATUS_NAMES
 
 from optdsl.backends import SolveOptions
 from optdsl.errors import SolverError, did_you_mean

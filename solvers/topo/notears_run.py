@@ -5,25 +5,26 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from optdsl.solvers.topo.build import score_of
-from optdsl.solvers.topo.run import dag_result
-from optdsl.solvers.topo.threads import blas_threads
 
-from optdsl.backends import SolveOptions
+from optdsl.backends import SolveOptions, validate_options
 from optdsl.dag.metrics import topological_order
 from optdsl.errors import SolverError
 from optdsl.lower.forms import DAGForm
 from optdsl.results import Result
 
-from . import STATUS_MAP, NotearsBackend
-from .algorithm import NotearsParams, notears
+from .build import score_of
+from .declarations import NOTEARS_OPTIONS
+from .declarations import NOTEARS_STATUS_MAP as STATUS_MAP
+from .notears import NotearsParams, notears
+from .run import dag_result
+from .threads import blas_threads
 
 
 def solve_notears(form: DAGForm, options: SolveOptions) -> Result:
     if not isinstance(form, DAGForm):
         raise SolverError(f"notears takes a DAG form, got {type(form).__name__}")
     t0 = time.perf_counter()
-    o = NotearsBackend.validate_options(dict(options.backend_options or {}))
+    o = validate_options("notears", NOTEARS_OPTIONS, dict(options.backend_options or {}))
     with blas_threads(options.threads):
         score = score_of(form, generic=o["score"] == "generic")
         res = notears(score, NotearsParams(lambda1=o["lambda1"], max_iter=o["max_iter"], h_tol=o["h_tol"],

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
-from optdsl.solvers.topo.scores import Score
-from optdsl.solvers.topo.threads import blas_threads
 from scipy.optimize import minimize
+
+from .scores import Score
+from .threads import blas_threads
 
 
 @dataclass
