@@ -430,7 +430,7 @@ def test_row_bound_highs_takes_as_infinite_is_named(tmp_path):
 
 
 @pytest.mark.parametrize(("body", "says"), [("i,j,d", "has no data for d[Seattle,New-York]"),
-                                            ("i,j,d\nSeattle,New-York,1e400\n", "transport_costs.csv:2:")])
+                                            ("i,j,d\nSeattle,New-York,1e400\n", "transport_csv.opt:")])
 def test_csv_edge_cases_are_bad_input_not_internal_errors(tmp_path, body, says):
     for f in ("transport_csv.opt",):
         (tmp_path / f).write_text((ROOT / "examples" / f).read_text())
