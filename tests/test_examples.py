@@ -237,7 +237,7 @@ def test_logistic_regression_default_sketch(tmp_path: Path):
     """The backend's defaults (randomized Kaczmarz, KKT tolerance 1e-4)."""
     ref = _logistic_reference()
     doc = solve_cli(tmp_path, "logistic.opt", "--time-limit", "120", "--seed", "0", "--solver", "sketch_newton")
-    assert doc["objective"] == pytest.approx(ref.fun, rel=1e-5)
+    assert doc["objective"] == pytest.approx(ref.fun, rel=1e-4)  # KKT tolerance 1e-4: constraints met to 1e-4
 
 
 def pde_reference(N: int) -> float:
