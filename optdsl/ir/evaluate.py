@@ -38,6 +38,9 @@ class Evaluator(FunctionCalls):
         self._dependent_cache: dict[int, frozenset[str]] = {}
         # After a solve (display, printf, declarations after `solve;`), variables are data.
         self.post: Any = None  # an optdsl.script.PostSolve while statements after a solve run
+        # `to_come`, `net_in`, `net_out` of the constraint or objective being built: the terms its
+        # columns bring (optdsl.ir.columns); empty elsewhere, and never a declared name
+        self.flows: dict[str, Expr] = {}
 
     @property
     def rng(self) -> np.random.Generator:
@@ -266,6 +269,8 @@ class Evaluator(FunctionCalls):
         name = e.name
         if not e.subs and name in grid.dummies:
             return grid.dummies[name]
+        if not e.subs and name in self.flows:
+            return self.flows[name]
         if name in self.vars:
             block = self.vars[name]
             pos = self._positions(name, block.domain, e, grid)

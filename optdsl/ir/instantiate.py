@@ -15,6 +15,7 @@ import numpy as np
 
 from optdsl.data.store import DataStore, ParamData
 from optdsl.errors import DataError, ModelError, Span, format_index
+from optdsl.ir.columns import Columns
 from optdsl.ir.evaluate import Evaluator, MissingParam, _scalar
 from optdsl.ir.expr import Expr
 from optdsl.ir.functions import _labels
@@ -51,6 +52,8 @@ class _Builder:
         self.ev = Evaluator(seed)
         self.ir = ModelIR(name=model.file)
         self.offset = 0
+        targets = {s.name: s for s in model.statements if isinstance(s, (ast.ConstraintDecl, ast.Objective))}
+        self.columns = Columns(self.ev, targets, self._grid)
 
     def run(self) -> ModelIR:
         # Variables may be used before they are declared (a leader objective names the
@@ -388,6 +391,14 @@ class _Builder:
         self.offset += n
         self.ir.variables.append(block)
         self.ev.vars[d.name] = block
+        if d.columns:  # AMPL's coeff/cover/obj and an arc's from/to: coefficients of named rows
+            self.columns.add(d, block, grid)
+
+    def _flows(self, d: ast.ConstraintDecl | ast.Objective, n: int) -> None:
+        """Bind `to_come` (and a node's `net_in`, `net_out`) for the body of `d`."""
+        ev = self.ev
+        self.ev.flows = self.columns.flows(
+            d, n, lambda w: w in ev.vars or w in ev.params or w in ev.sets)
 
     # ------------------------------------------------------------------ objectives and constraints
     def _as_expr(self, v: Any, n: int) -> Expr:
@@ -396,8 +407,15 @@ class _Builder:
         return Expr.constant(np.asarray(self.ev.numeric(v), dtype=np.float64), n)
 
     def _s_Objective(self, d: ast.Objective, level: str | None) -> None:
+        try:
+            self._objective(d, level)
+        finally:
+            self.ev.flows = {}
+
+    def _objective(self, d: ast.Objective, level: str | None) -> None:
         sense = "min" if d.sense == "minimize" else "max"
         if d.indexing is None:
+            self._flows(d, 1)
             expr = _compact(self._as_expr(self.ev.value(d.expr, Grid.root()), 1))
             self.ir.objectives.append(ObjectiveIR(d.name, sense, expr, level or d.lower_block))
             return
@@ -414,6 +432,7 @@ class _Builder:
             if len(sel.subs) != dom.dimen or int(dom.locate(codes)[0]) < 0:
                 raise ModelError(f"objective {d.name}[...] selects no member of '{d.name}'", sel.span)
             row = int(dom.locate(codes)[0])
+        self._flows(d, grid.n)
         full = self._as_expr(self.ev.value(d.expr, grid), grid.n)
         expr = _compact(full.gather(np.array([row])))
         self.ir.objectives.append(ObjectiveIR(d.name, sense, expr, level or d.lower_block))
@@ -423,9 +442,16 @@ class _Builder:
             self._selected = d
 
     def _s_ConstraintDecl(self, d: ast.ConstraintDecl, level: str | None) -> None:
+        try:
+            self._constraint(d, level)
+        finally:
+            self.ev.flows = {}
+
+    def _constraint(self, d: ast.ConstraintDecl, level: str | None) -> None:
         grid, names, dom = self._grid(d.indexing)
         rel = d.relation
         n = grid.n
+        self._flows(d, n)
         if rel.op == "call":
             self._structure_constraint(d, rel)
             return

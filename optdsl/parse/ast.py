@@ -238,6 +238,8 @@ class VarDecl(Stmt):
     fixed: Expr | None = None  # `= e`
     init: Expr | None = None  # `:= e`
     lower_block: str | None = None  # set when declared inside a `lower` block
+    columns: tuple[Column, ...] = ()  # AMPL's coeff/cover/obj (and from/to of an arc)
+    network: str | None = None  # "arc" when declared with `arc`
 
 
 @dataclass(frozen=True)
@@ -267,11 +269,34 @@ class Relation(Node):
 
 
 @dataclass(frozen=True)
+class Column(Node):
+    """One column-wise entry of a var or arc declaration (AMPL's network and column-wise forms).
+
+    kind: "from"/"to" (the arc leaves/enters node `target`; `value` is the factor, 1 if None),
+    "coeff" (coefficient `value` in constraint `target`), "cover" (coefficient 1) or "obj"
+    (coefficient `value` in objective `target`). `indexing` repeats the entry over its own set,
+    as in `coeff {i in MAT} Balance[i] io[i,j]`.
+    """
+
+    kind: str
+    target: str
+    subs: tuple[Expr, ...] = ()
+    value: Expr | None = None
+    indexing: Indexing | None = None
+
+
+# The words a constraint or objective body uses for the terms its columns bring (they are names
+# when the model declares them): `to_come` anywhere, `net_in`/`net_out` in a node.
+TO_COME, NET_IN, NET_OUT = "to_come", "net_in", "net_out"
+
+
+@dataclass(frozen=True)
 class ConstraintDecl(Stmt):
     name: str
     relation: Relation
     indexing: Indexing | None = None
     lower_block: str | None = None
+    network: str | None = None  # "node" when declared with `node`: net_in/net_out are its arcs' flow
 
 
 @dataclass(frozen=True)

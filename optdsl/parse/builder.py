@@ -21,17 +21,21 @@ from optdsl.parse import ast
 KEYWORDS = frozenset(
     """set param var minimize maximize check option data end solve display printf for table
     setof within dimen symbolic logical ordered integer binary default in not and or union inter
-    diff symdiff cross by sum prod min max forall exists if then else div mod less""".split()
+    diff symdiff cross by sum prod min max forall exists if then else div mod less
+    node arc from to obj coeff cover""".split()
 )
 # Keywords that only start statements are not reserved, as in GMPL: `param data {...}` (Stigler's
 # diet among GLPK's examples) names a param, and the contextual lexer reads it as a name there.
 STATEMENT_ONLY = frozenset("check option data end solve display printf for table".split())
-RESERVED = KEYWORDS - STATEMENT_ONLY
+# AMPL's network and column-wise words are keywords only inside their declarations: elsewhere
+# (`set node;`, `param from;`) they are names, as the parser's error hook makes them.
+NETWORK_WORDS = frozenset("node arc from to obj coeff cover".split())
+RESERVED = KEYWORDS - STATEMENT_ONLY - NETWORK_WORDS
 
 # Words that start a statement, for "unknown statement" hints.
 STATEMENT_WORDS = (
     "set", "param", "var", "minimize", "maximize", "subject to", "s.t.", "check", "option",
-    "data", "end", "solve", "display", "printf", "for", "table", "lower", "surrogate",
+    "data", "end", "solve", "display", "printf", "for", "table", "lower", "surrogate", "node", "arc",
 )
 
 _OPS = {"POW": "^", "EQEQ": "=", "NE": "!=", "AND": "and", "OR": "or", "NOT": "not"}
@@ -142,6 +146,19 @@ class AstBuilder(Transformer):
 
     def var_decl(self, c: list) -> ast.VarDecl:
         c = _without_alias(c, 2)
+        columns = tuple(x for x in c[3:] if isinstance(x, ast.Column))
+        for col in columns:
+            if col.kind in ("from", "to"):
+                raise self.error(f"'{col.kind}' names a node: declare '{c[1].value}' with 'arc', not 'var'",
+                                 col.span, f"write 'arc {c[1].value} ...'")
+        return replace(self._var(c), columns=columns)
+
+    def arc_decl(self, c: list) -> ast.VarDecl:
+        c = _without_alias(c, 2)
+        columns = tuple(x for x in c[3:] if isinstance(x, ast.Column))
+        return replace(self._var(c), columns=columns, network="arc")
+
+    def _var(self, c: list) -> ast.VarDecl:
         name, attrs = c[1], self._attrs(c, "var")
         by_op: dict[str, ast.Expr] = {}
         for a in attrs.get("bounds", ()):
@@ -203,6 +220,29 @@ class AstBuilder(Transformer):
         c = _without_alias(c, 2)
         return ast.Objective(c[0].value, self.name(c[1]), c[4], indexing=self._indexing(c[2]),
                              span=self.span_of(c))
+
+    def objective_to_come(self, c: list) -> ast.Objective:
+        """`minimize Cost;`: AMPL's objective whose terms all come from `obj` columns."""
+        c = _without_alias(c, 2)
+        body = ast.Ref(ast.TO_COME, span=self.span(c[1]))
+        return ast.Objective(c[0].value, self.name(c[1]), body, indexing=self._indexing(c[2]),
+                             span=self.span_of(c))
+
+    def node_decl(self, c: list) -> ast.ConstraintDecl:
+        """`node N {...}[: relation];`: without a relation the net flow is zero."""
+        c = _without_alias(c, 2)
+        name, relation = c[1], c[4]
+        if relation is None:
+            at = self.span(name)
+            relation = ast.Relation("=", lhs=ast.Ref(ast.NET_IN, span=at), rhs=ast.Num(0, span=at), span=at)
+        return ast.ConstraintDecl(self.name(name), relation, indexing=self._indexing(c[2]), network="node",
+                                  span=self.span_of(c))
+
+    def column_attr(self, c: list) -> ast.Column:
+        kw, braces, target, subs = c[0], c[1], c[2], c[4]
+        value = c[6] if len(c) > 6 else None
+        return ast.Column(kw.value, self.name(target), tuple(subs or ()), value,
+                          indexing=self._indexing(braces), span=self.span_of(c))
 
     def constraint(self, c: list) -> ast.ConstraintDecl:
         rest = _without_alias(c[1:] if c[0].type in ("SUBJECT_TO", "ST") else c, 1)

@@ -22,7 +22,7 @@ from optdsl.parse.builder import KEYWORDS, RESERVED, STATEMENT_WORDS, _Attr, _Br
 
 STATEMENT_START = frozenset(
     "SET PARAM VAR MINIMIZE MAXIMIZE SUBJECT_TO ST CHECK OPTION DATA DATA_SECTION END SOLVE "
-    "DISPLAY PRINTF FOR TABLE".split()
+    "DISPLAY PRINTF FOR TABLE NODE ARC".split()
 )
 _EXPR_START = frozenset(
     "NAME NUMBER STRING LPAR LBRACE MINUS PLUS NOT SUM PROD MIN MAX FORALL EXISTS UNION INTER "
@@ -32,7 +32,8 @@ _OPERATORS = frozenset(
     "PLUS MINUS STAR SLASH POW DIV MOD LESS AMP DOTDOT BY CROSS INTER UNION DIFF SYMDIFF LT LE EQ "
     "EQEQ NE GE GT IN NOT AND OR DOT".split()  # DOT: a suffix, `x.val`
 )
-_ATTRIBUTES = frozenset("INTEGER BINARY SYMBOLIC LOGICAL DEFAULT ASSIGN WITHIN DIMEN ORDERED".split())
+_ATTRIBUTES = frozenset("INTEGER BINARY SYMBOLIC LOGICAL DEFAULT ASSIGN WITHIN DIMEN ORDERED "
+                        "COEFF COVER OBJ FROM TO".split())
 _SYMBOLS = {
     "SEMI": ";", "COLON": ":", "ASSIGN": ":=", "COMMA": ",", "DOT": ".", "DOTDOT": "..",
     "LBRACE": "{", "RBRACE": "}", "LSQB": "[", "RSQB": "]", "LPAR": "(", "RPAR": ")",
@@ -58,10 +59,6 @@ _AMPL_COMMANDS = {
     "print": "use 'display' or 'printf'",
     "write": "use 'optdsl convert' to write other formats",
     "problem": "a file holds one model; use 'lower NAME { ... }' for a follower problem",
-    "node": "network declarations (node, arc, net_in, net_out) are not supported yet; write each node's "
-            "balance as a constraint over the arc variables",
-    "arc": "network declarations (node, arc, net_in, net_out) are not supported yet; declare the arcs as "
-           "variables and write each node's balance as a constraint",
     "suffix": "user-defined suffixes are not supported; .val, .dual, .lb, .ub, .rc, .slack, .body are built in",
 }
 
@@ -70,14 +67,6 @@ _AMPL_COMMANDS = {
 _UNSUPPORTED = {
     "complements": ("complementarity constraints (complements)", "MPECs are not supported; "
                     "a bilevel model with a 'lower' block states a follower problem"),
-    "coeff": ("column-wise declarations (coeff, cover, obj)", "write the objective and the constraints "
-              "row-wise, with sums over the variables"),
-    "cover": ("column-wise declarations (coeff, cover, obj)", "write the constraints row-wise"),
-    "obj": ("column-wise declarations (coeff, cover, obj)", "write the objective with its terms"),
-    "to_come": ("column-wise constraints (to_come)", "write the constraints row-wise"),
-    "net_in": ("network declarations (net_in, net_out)", "write the node balance with sums over the arcs"),
-    "net_out": ("network declarations (net_in, net_out)", "write the node balance with sums over the arcs"),
-    "from": ("network arcs (from, to)", "declare arcs as variables and write the node balances"),
 }
 
 # Skips comments, strings and inline data (the grammar's DATA_SECTION) while looking for brackets.
@@ -161,11 +150,6 @@ def _bad_token(exc: UnexpectedToken, at: _Where) -> ModelSyntaxError:
     unsupported = _unsupported(tok, stack, at.text)
     if unsupported is not None:
         return unsupported(tok_span)
-    if head is not None and head.type in ("MINIMIZE", "MAXIMIZE") and tok.type == "SEMI" \
-            and 1 < len(stmt) <= 3 and not any(_is_tok(x, "COLON") for x in stmt):
-        return ModelSyntaxError(
-            f"objective '{name}' has no expression: AMPL's column-wise and network declarations (coeff, "
-            "cover, obj; node, arc) are not supported yet", tok_span, f"write '{head.value} {name}: EXPRESSION;'")
     if head is not None and head.type in ("SUBJECT_TO", "ST", "MINIMIZE", "MAXIMIZE") \
             and "COLON" in accepts and 1 < len(stmt) <= 3 and not any(_is_tok(x, "COLON") for x in stmt):
         what = "constraint" if head.type in ("SUBJECT_TO", "ST") else "objective"
@@ -204,12 +188,6 @@ def _bad_token(exc: UnexpectedToken, at: _Where) -> ModelSyntaxError:
 
 def _unsupported(tok: Token, stack: list, text: str):
     """A maker of the error for an AMPL construct optdsl does not read yet, or None."""
-    for a, b in zip(stack, stack[1:]):  # `node Intersection {k in INTER};` reads like `lower NAME {`
-        if _is_tok(a, "NAME") and a.value in ("node", "arc") and _is_tok(b, "NAME"):
-            return lambda span, a=a: ModelSyntaxError(
-                f"AMPL's network declarations ('{a.value}') are not supported yet",
-                Span(span.file, a.line, a.column, a.line, a.column + len(a.value), span.text),
-                _AMPL_COMMANDS[a.value])
     if tok.type == "NAME" and tok.value in _UNSUPPORTED:
         what, hint = _UNSUPPORTED[tok.value]
         return lambda span: ModelSyntaxError(f"{what} are not supported yet", span, hint)

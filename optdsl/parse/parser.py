@@ -76,14 +76,16 @@ def _before_trailer(text: str) -> str:
 def _statement_word_as_name(exc: Any) -> bool:
     """A word that only starts statements (`solve`, `data`, ...) met where only a name fits is
     that name, as in GMPL: LALR's merged lookaheads can make the lexer take it for the keyword
-    right after a `}` or an expression."""
+    right after a `}` or an expression. The network words (`node`, `from`, `obj`, ...) are names
+    the same way outside their declarations."""
     from lark import Token
     from lark.exceptions import UnexpectedToken
 
-    from optdsl.parse.builder import STATEMENT_ONLY
+    from optdsl.parse.builder import NETWORK_WORDS, STATEMENT_ONLY
 
     tok = getattr(exc, "token", None)
-    if not isinstance(exc, UnexpectedToken) or tok is None or tok.value not in STATEMENT_ONLY:
+    if not isinstance(exc, UnexpectedToken) or tok is None or (
+            tok.value not in STATEMENT_ONLY and tok.value not in NETWORK_WORDS):
         return False
     if "NAME" not in exc.interactive_parser.accepts():
         return False

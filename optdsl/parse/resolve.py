@@ -29,6 +29,7 @@ from optdsl.parse.checks import (
     STR,
     StatementChecks,
 )
+from optdsl.parse.network import NetworkChecks
 from optdsl.parse.symbols import (
     KIND_WORDS,
     Env,
@@ -56,6 +57,7 @@ DATA_PLACES = {
     "init": ("an initial value", "initial values are evaluated on data"),
     "check": ("a check", "checks are evaluated on data"),
     "range": ("the bounds of a range constraint", "write two constraints instead"),
+    "column": ("a coefficient or factor", "coefficients are evaluated on data"),
 }
 
 
@@ -74,7 +76,7 @@ def check_model(model: ast.Model) -> ModelInfo:
 _LATE = (ast.ParamDecl, ast.SetDecl, ast.CheckStmt)
 
 
-class Checker(StatementChecks):
+class Checker(StatementChecks, NetworkChecks):
     def __init__(self, model: ast.Model) -> None:
         self.info = ModelInfo(model)
         self.symbols = self.info.symbols
@@ -171,12 +173,16 @@ class Checker(StatementChecks):
                     self.numeric(part, self.expr(part, inner))
             if st.init is not None:
                 self.numeric(st.init, self.expr(st.init, replace(inner, data="init")))
+            if st.columns:
+                self.check_columns(st, inner)
         elif isinstance(st, ast.Objective):
-            inner = self.bind(st.indexing, replace(env, block=st.lower_block))
+            inner = self.flow_env(st, self.bind(st.indexing, replace(env, block=st.lower_block)))
             self.numeric(st.expr, self.expr(st.expr, inner))
+            self.check_flows(st, inner)
         elif isinstance(st, ast.ConstraintDecl):
-            inner = self.bind(st.indexing, replace(env, block=st.lower_block))
+            inner = self.flow_env(st, self.bind(st.indexing, replace(env, block=st.lower_block)))
             self.relation(st.relation, inner)
+            self.check_flows(st, inner)
         elif isinstance(st, ast.CheckStmt):
             inner = self.bind(st.indexing, replace(env, data="check"))
             self.expr(st.condition, inner)
@@ -466,6 +472,8 @@ class Checker(StatementChecks):
         if sym is None:
             if name in CONSTANTS and not n.subs:
                 return CONSTANTS[name]
+            if name in env.flows and not n.subs:  # AMPL's to_come / net_in / net_out
+                return NUM
             if name in FUNCTIONS:
                 self.error(f"'{name}' is a function", name_span(n, name), f"call it as '{name}(...)'")
             elif name not in self._undefined:

@@ -175,3 +175,4 @@ class Env:
     block: str | None = None  # the enclosing `lower` block
     script: bool = False  # display/printf/for/OUT tables run after a solve: anything may be named
     whole: bool = False  # this node may name an indexed component without subscripts
+    flows: frozenset[str] = frozenset()  # `to_come`, `net_in`, `net_out` where they are terms
