@@ -105,11 +105,13 @@ def statement_text(s: ast.Stmt) -> str:
         for op, e in ((">=", s.lower), ("<=", s.upper), ("=", s.fixed), (":=", s.init)):
             if e is not None:
                 parts.append(f"{op} {_attr(e)}")
-        return f"var {s.name}{_ix(s.indexing)}{_attrs(parts)};"
+        parts += [column_text(c) for c in s.columns]
+        return f"{s.network or 'var'} {s.name}{_ix(s.indexing)}{_attrs(parts)};"
     if isinstance(s, ast.Objective):
         return f"{s.sense} {s.name}{_ix(s.indexing)}: {expr_text(s.expr)};"
     if isinstance(s, ast.ConstraintDecl):
-        return f"subject to {s.name}{_ix(s.indexing)}: {relation_text(s.relation)};"
+        head = "node" if s.network == "node" else "subject to"
+        return f"{head} {s.name}{_ix(s.indexing)}: {relation_text(s.relation)};"
     if isinstance(s, ast.CheckStmt):
         head = f"check{_ix(s.indexing)}: " if s.indexing is not None else "check "
         return head + expr_text(s.condition) + ";"
@@ -130,6 +132,13 @@ def statement_text(s: ast.Stmt) -> str:
         cols = ", ".join(expr_text(c.expr) + (f" ~ {c.column}" if c.column else "") for c in s.columns)
         return f"table {s.name}{_ix(s.indexing)} {s.direction} {str_text(s.driver)} {str_text(s.path)}: {cols};"
     raise TypeError(f"cannot print a {type(s).__name__} statement")
+
+
+def column_text(c: ast.Column) -> str:
+    """An entry `coeff {i in S} C[i] a[i,j]` of a var or arc declaration."""
+    subs = f"[{', '.join(expr_text(x) for x in c.subs)}]" if c.subs else ""
+    value = f" {_attr(c.value)}" if c.value is not None else ""
+    return f"{c.kind}{_ix(c.indexing)} {c.target}{subs}{value}"
 
 
 def relation_text(r: ast.Relation) -> str:
