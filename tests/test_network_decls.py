@@ -366,10 +366,11 @@ def test_declared_to_come_is_a_name() -> None:
     ("var y; s.t. c: y >= 1; var x >= 0, coeff c 2;", "constraint 'c' does not use to_come"),
     ("var y; minimize o: y; var x >= 0, obj o 2;", "objective 'o' does not use to_come"),
     ("var x >= 0, obj o 2; minimize o;", "objective 'o' is declared after 'x'"),
-    ("var y; s.t. c: net_in >= 0;", "'net_in' is the net flow of a node"),
+    ("var y; s.t. c: net_in >= 0;", "'net_in' stands in a node declaration"),
     ("set I := 1..2; s.t. c: sum {i in I} to_come >= 0;", "'to_come' must stand as a term"),
     ("node N: abs(net_in) <= 1;", "'net_in' must stand as a term"),
     ("var y; node N: y >= 0;", "node 'N' does not use net_in or net_out"),
+    ("param p := to_come;", "'to_come' stands in a constraint or objective"),
     ("var z; minimize o; var x >= 0, obj o z;", "variable 'z' cannot appear in a coefficient"),
     ("set I := 1..2; node N {I}; arc x >= 0, to N[3];", "outside the index set of 'N'"),
 ])

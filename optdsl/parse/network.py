@@ -19,6 +19,13 @@ from optdsl.parse.symbols import KIND_WORDS, Env, Symbol
 from optdsl.parse.wording import declared_over, name_span, subscript_message
 
 FLOW_WORDS = (ast.TO_COME, ast.NET_IN, ast.NET_OUT)
+# Hints for a flow word met where it means nothing.
+FLOW_HINTS = {
+    ast.TO_COME: "'to_come' stands in a constraint or objective for the terms var and arc "
+                 "declarations add with coeff, cover and obj",
+    ast.NET_IN: "'net_in' stands in a node declaration for the flow its arcs bring: 'node N: net_in = ...;'",
+    ast.NET_OUT: "'net_out' stands in a node declaration for the flow its arcs take: 'node N: net_out = ...;'",
+}
 
 
 def flow_refs(node: ast.Node | None) -> set[str]:
@@ -77,11 +84,6 @@ class NetworkChecks:
             bodies = [st.expr]
         for body in bodies:
             self._flow_terms(body, env.flows)
-        misplaced = flow_refs(st) - env.flows - set(self.symbols)
-        if isinstance(st, ast.ConstraintDecl) and not st.network == "node":
-            for w in sorted(misplaced & {ast.NET_IN, ast.NET_OUT}):
-                self.error(f"'{w}' is the net flow of a node and can only appear in a node declaration",
-                           name_span(st, w), f"declare it 'node {st.name} ...: {w} ...;'")
 
     def _flow_terms(self, root: ast.Expr | None, words: frozenset[str]) -> None:
         """A flow word must be a term: reached from the top through + and -, or scaled by `*`

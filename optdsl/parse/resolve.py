@@ -29,7 +29,7 @@ from optdsl.parse.checks import (
     STR,
     StatementChecks,
 )
-from optdsl.parse.network import NetworkChecks
+from optdsl.parse.network import FLOW_HINTS, NetworkChecks
 from optdsl.parse.symbols import (
     KIND_WORDS,
     Env,
@@ -479,7 +479,8 @@ class Checker(StatementChecks, NetworkChecks):
             elif name not in self._undefined:
                 self._undefined.add(name)
                 visible = [*self.symbols, *env.dummies, *CONSTANTS]
-                self.error(f"undefined name '{name}'", name_span(n, name), did_you_mean(name, visible))
+                hint = FLOW_HINTS.get(name) if not n.subs else None
+                self.error(f"undefined name '{name}'", name_span(n, name), hint or did_you_mean(name, visible))
             return ANY
         kind = sym.kind
         if kind in ("set", "param", "surrogate") and sym.order > env.order:
