@@ -393,3 +393,17 @@ def test_printed_declarations_read_back_the_same(text: str) -> None:
     model = parse(text)
     again = parse("\n".join(statement_text(s) for s in model.statements))
     assert again.statements == model.statements
+
+
+def test_obj_entries_of_an_indexed_objective() -> None:
+    text = """
+set K := {"a", "b"}; set J := 1..3;
+param c {k in K, j in J} := if k = "a" then j else 4 - j;
+minimize Cost {k in K}: to_come;
+subject to Need: to_come >= 1;
+var x {j in J} >= 0, <= 1, obj {k in K} Cost[k] c[k,j], cover Need;
+"""
+    assert solve(text).objective == pytest.approx(1.0)  # Cost["a"]: x[1] at cost 1
+    assert solve(text + 'objective Cost["b"];\n').objective == pytest.approx(1.0)  # x[3] at 4 - 3
+    two = text.replace("to_come >= 1", "to_come >= 2")
+    assert solve(two + 'objective Cost["b"];\n').objective == pytest.approx(1.0 + 2.0)  # x[3], x[2]

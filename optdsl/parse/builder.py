@@ -156,15 +156,15 @@ class AstBuilder(Transformer):
     def arc_decl(self, c: list) -> ast.VarDecl:
         c = _without_alias(c, 2)
         columns = tuple(x for x in c[3:] if isinstance(x, ast.Column))
-        return replace(self._var(c), columns=columns, network="arc")
+        return replace(self._var(c, "arc"), columns=columns, network="arc")
 
-    def _var(self, c: list) -> ast.VarDecl:
-        name, attrs = c[1], self._attrs(c, "var")
+    def _var(self, c: list, what: str = "var") -> ast.VarDecl:
+        name, attrs = c[1], self._attrs(c, what)
         by_op: dict[str, ast.Expr] = {}
         for a in attrs.get("bounds", ()):
             if a.op in by_op:
-                what = {">=": "lower bound", "<=": "upper bound", "=": "fixed value"}[a.op]
-                raise self.error(f"the {what} of var '{name.value}' is given twice", a.span)
+                bound = {">=": "lower bound", "<=": "upper bound", "=": "fixed value"}[a.op]
+                raise self.error(f"the {bound} of {what} '{name.value}' is given twice", a.span)
             by_op[a.op] = a.value
         return ast.VarDecl(
             self.name(name), indexing=self._indexing(c[2]), kind=_val(attrs, "flag"),
