@@ -328,6 +328,8 @@ class SolveStmt(Stmt):
 class DisplayStmt(Stmt):
     items: tuple[Expr, ...]
     indexing: Indexing | None = None
+    redirect: Expr | None = None  # `> file` / `>> file`: the file name, a string expression
+    append: bool = False
 
 
 @dataclass(frozen=True)
@@ -336,6 +338,8 @@ class PrintfStmt(Stmt):
     args: tuple[Expr, ...] = ()
     indexing: Indexing | None = None
     format_expr: Expr | None = None  # a format computed per member (GMPL); `format` is then ""
+    redirect: Expr | None = None  # `> file` / `>> file`: the file name, a string expression
+    append: bool = False
 
 
 @dataclass(frozen=True)

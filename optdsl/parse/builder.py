@@ -311,16 +311,30 @@ class AstBuilder(Transformer):
 
     def display_stmt(self, c: list) -> ast.DisplayStmt:
         braces = c[1] if isinstance(c[1], _Braces) else None
-        return ast.DisplayStmt(tuple(c[-2]), indexing=self._indexing(braces), span=self.span_of(c))
+        items, redirect, append = self._redirect(c)
+        return ast.DisplayStmt(tuple(items), indexing=self._indexing(braces), redirect=redirect, append=append,
+                               span=self.span_of(c))
 
     def printf_stmt(self, c: list) -> ast.PrintfStmt:
         braces = c[1] if isinstance(c[1], _Braces) else None
-        fmt, *args = next(x for x in c if isinstance(x, list))
+        (fmt, *args), redirect, append = self._redirect(c)
+        more = {"indexing": self._indexing(braces), "redirect": redirect, "append": append, "span": self.span_of(c)}
         if isinstance(fmt, ast.Str):
-            return ast.PrintfStmt(fmt.value, tuple(args), indexing=self._indexing(braces), span=self.span_of(c))
+            return ast.PrintfStmt(fmt.value, tuple(args), **more)
         # a computed format, as in GMPL's `printf (if j = 1 then "" else " + ") & "%g x%d", ...`
-        return ast.PrintfStmt("", tuple(args), indexing=self._indexing(braces), format_expr=fmt,
-                              span=self.span_of(c))
+        return ast.PrintfStmt("", tuple(args), format_expr=fmt, **more)
+
+    @staticmethod
+    def _redirect(c: list) -> tuple[list, ast.Expr | None, bool]:
+        """The arguments of display/printf and where they go: `>> file` is its own token; `> file`
+        has parsed as a comparison ending the last argument, which AMPL and GMPL read as the file."""
+        items = list(next(x for x in c if isinstance(x, list)))
+        if any(isinstance(t, Token) and t.type == "APPEND_TO" for t in c):
+            return items, c[-2], True
+        last = items[-1]
+        if isinstance(last, ast.Compare) and last.op == ">":
+            return items[:-1] + [last.left], last.right, False
+        return items, None, False
 
     def for_stmt(self, c: list) -> ast.ForStmt:
         body = tuple(s for s in c[2:] if isinstance(s, ast.Stmt))

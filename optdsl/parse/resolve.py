@@ -197,10 +197,14 @@ class Checker(StatementChecks):
             inner = self.bind(st.indexing, replace(env, script=True))
             for item in st.items:
                 self.expr(item, replace(inner, whole=True))
+            if st.redirect is not None:
+                self.expr(st.redirect, inner)
         elif isinstance(st, ast.PrintfStmt):
             inner = self.bind(st.indexing, replace(env, script=True))
             for arg in st.args + ((st.format_expr,) if st.format_expr is not None else ()):
                 self.expr(arg, inner)
+            if st.redirect is not None:
+                self.expr(st.redirect, inner)
         elif isinstance(st, ast.ForStmt):
             inner = self.bind(st.indexing, replace(env, script=True))
             for inner_st in st.body:
