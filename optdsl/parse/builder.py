@@ -332,7 +332,8 @@ class AstBuilder(Transformer):
         if any(isinstance(t, Token) and t.type == "APPEND_TO" for t in c):
             return items, c[-2], True
         last = items[-1]
-        if isinstance(last, ast.Compare) and last.op == ">":
+        # a file is named by a string, a name or a string expression; `… > 1.7e9` stays a comparison
+        if isinstance(last, ast.Compare) and last.op == ">" and not isinstance(last.right, ast.Num):
             return items[:-1] + [last.left], last.right, False
         return items, None, False
 
