@@ -19,7 +19,7 @@ EXAMPLES = Path("/usr/share/doc/glpk-utils/examples")
 # Every example whose answer optdsl reproduces and that both tools solve in seconds here;
 # benchmarks/gmpl_examples.py runs all of them (docs/language.md, compatibility).
 MODELS = """assign bpp cal cf12a cf12b cflsq color cpp crypto dea diet dist egypt fctp food food2 gap
-graceful jssp magic maxcut maxflow mfasp mfvsp min01ks misp money mvcp numbrix pentomino plan
+graceful jssp magic maxcut shikaku maxflow mfasp mfvsp min01ks misp money mvcp numbrix pentomino plan
 planarity powpl25h powplant prod qfit queens sat shiftcov sorting spp stigler""".split()
 
 needs_glpk = pytest.mark.skipif(

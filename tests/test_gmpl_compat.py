@@ -428,3 +428,20 @@ def test_printf_ignores_arguments_beyond_its_format(capsys, tmp_path):
     cap = capsys.readouterr()
     assert cap.out.startswith("4\n") or "4\n" in cap.out
     assert "2 conversion(s) but 1 argument(s)" in cap.err
+
+
+def test_indexing_expression_with_a_single_value_and_a_literal_set(capsys, tmp_path):
+    # GMPL: in `{c, 1}` the number stands for the set {1}; glpsol prints 1 1, 2 1, 3 1, then c × {7, 8}
+    from optdsl.cli import main
+
+    path = tmp_path / "s.mod"
+    path.write_text("""set c := 1..3;
+for {(a, b) in {c, 1}}: printf "%d %d\\n", a, b;
+for {(a, b) in {c, {7, 8}}}: { printf "%d", a; printf "%d\\n", b; }
+param n := card({c, 1, c});
+printf "%d\\n", n;
+end;
+""")
+    assert main(["solve", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 1\n2 1\n3 1\n17\n18\n27\n28\n37\n38\n9\n" in out

@@ -19,6 +19,7 @@ from optdsl.ir.labels import Domain, Labels
 from optdsl.ir.model import ParamValue, VarBlock
 from optdsl.limits import check_size
 from optdsl.parse import ast
+from optdsl.parse.symbols import set_items
 
 Value = Any  # np.ndarray | Dummy | Expr
 
@@ -166,9 +167,11 @@ class Evaluator(FunctionCalls):
             vals = a + step * np.arange(count, dtype=np.float64)
             return Domain([Labels(vals)])
         if isinstance(e, ast.SetLiteral):
-            if e.items and all(isinstance(i, ast.Ref) and not i.subs and i.name in self.sets for i in e.items):
-                # `{rows, cols}` names sets: the indexing expression's product (AMPL, GMPL)
-                entries = tuple(ast.IndexEntry((), i, span=i.span) for i in e.items)
+            flags = set_items(e, lambda n: n in self.sets)
+            if flags is not None:
+                # `{rows, cols}`, `{cols, 1}`: the indexing expression's product (AMPL, GMPL)
+                entries = tuple(ast.IndexEntry((), i if is_set else ast.SetLiteral((i,), span=i.span), span=i.span)
+                                for i, is_set in zip(e.items, flags, strict=True))
                 return self.set_value(ast.SetBuilder(ast.Indexing(entries), span=e.span), grid)
             members = []
             for item in e.items:
