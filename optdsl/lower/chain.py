@@ -89,13 +89,13 @@ def passes() -> dict[str, type[Pass]]:
     """Registered passes by name (entry-point group `optdsl.passes`)."""
     global _PASSES
     if _PASSES is None:
-        from importlib.metadata import entry_points
+        from optdsl.entry_points import group, load
 
         found: dict[str, type[Pass]] = {}
-        for ep in entry_points(group=PASS_GROUP):
-            cls = ep.load()
+        for name, value in group(PASS_GROUP).items():
+            cls = load(value)
             if isinstance(cls, type) and issubclass(cls, Pass):
-                found[ep.name] = cls
+                found[name] = cls
         _PASSES = found
     return _PASSES
 

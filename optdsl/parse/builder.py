@@ -12,10 +12,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lark import Token, Transformer, Tree
-
 from optdsl.errors import ModelSyntaxError, Span, did_you_mean
 from optdsl.parse import ast
+from optdsl.parse.lark_loader import Token, Transformer, Tree
 
 # Reserved words: the keyword terminals of the grammar (tests check the two agree).
 KEYWORDS = frozenset(

@@ -13,12 +13,10 @@ import re
 from copy import copy
 from typing import Any
 
-from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
 from optdsl.errors import ModelSyntaxError, Span, did_you_mean, split_lines
 from optdsl.parse import ast
 from optdsl.parse.builder import KEYWORDS, RESERVED, STATEMENT_WORDS, _Attr, _Braces, _Op
+from optdsl.parse.lark_loader import Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 STATEMENT_START = frozenset(
     "SET PARAM VAR MINIMIZE MAXIMIZE SUBJECT_TO ST CHECK OPTION DATA DATA_SECTION END SOLVE "
