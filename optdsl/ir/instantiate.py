@@ -61,7 +61,9 @@ class _Builder:
         self._selected: ast.ObjectiveSelect | None = None
         self._statements(self.model.statements, None)
         self._pass = 2
+        self.ev.piecewise_start = self.offset  # value columns of piecewise-linear terms follow the variables
         self._statements(self.model.statements, None)
+        self.ir.piecewise = self.ev.piecewise
         if self._selected is not None:  # `objective NAME;` puts that objective first
             name = self._selected.name
             if not any(o.name == name for o in self.ir.objectives):
