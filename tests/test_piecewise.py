@@ -284,3 +284,9 @@ def test_nlp_backends_refuse_piecewise_terms():
     m = parse_model("var x >= -1 <= 1; minimize o: <<0; -1, 1>> x;")
     with pytest.raises(OptdslError, match="piecewise"):
         m.solve(solver="ipopt")
+
+
+def test_export_refuses_instead_of_dropping_the_terms():
+    m = parse_model("var x >= -1 <= 1; minimize o: <<0; -1, 1>> x;")
+    with pytest.raises(OptdslError, match="piecewise"):
+        m.to_highs()
