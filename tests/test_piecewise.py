@@ -290,3 +290,26 @@ def test_export_refuses_instead_of_dropping_the_terms():
     m = parse_model("var x >= -1 <= 1; minimize o: <<0; -1, 1>> x;")
     with pytest.raises(OptdslError, match="piecewise"):
         m.to_highs()
+
+
+def test_python_api_builds_the_same_model_as_the_text():
+    import optdsl as od
+
+    m = od.Model("pw")
+    J = m.set("J", ["a", "b", "c"])
+    lim = m.param("lim", J, [1.0, 2.0, 3.0])
+    x = m.var("x", J, lb=-4, ub=4)
+    m.minimize("cost", od.sum(od.piecewise([lim[j]], [-1, 2], x[j]) for j in J)
+               + od.piecewise([0, 1], [1, -1, 0.5], x["a"], zero=2))
+    m.constraint("c", x["a"] + x["b"] + x["c"] >= 2)
+    text = m.to_opt()
+    assert "<<lim[" in text and ">> (x['a'], 2)" in text.replace('"', "'")
+    r_api = m.solve()
+    r_text = parse_model(text).solve()
+    assert r_api.objective == pytest.approx(r_text.objective)
+    ref = Lambda(3, [-4] * 3, [4] * 3)
+    for k, b in enumerate([1.0, 2.0, 3.0]):
+        ref.c[ref.term([b], [-1, 2], {k: 1.0}, -4, 4)] = 1.0
+    ref.c[ref.term([0, 1], [1, -1, 0.5], {0: 1.0}, -4, 4, zero=2)] += 1.0
+    ref.row({0: 1, 1: 1, 2: 1}, 2, np.inf)
+    assert r_api.objective == pytest.approx(ref.solve()[0])
