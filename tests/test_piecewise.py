@@ -313,3 +313,35 @@ def test_python_api_builds_the_same_model_as_the_text():
     ref.c[ref.term([0, 1], [1, -1, 0.5], {0: 1.0}, -4, 4, zero=2)] += 1.0
     ref.row({0: 1, 1: 1, 2: 1}, 2, np.inf)
     assert r_api.objective == pytest.approx(ref.solve()[0])
+
+
+def test_value_columns_report_the_function_even_when_not_pushed():
+    # a term in a slack `<=` row may take any value the relaxation allows above f(x); invert
+    # reports f(x) itself, and drops the segment columns and added rows
+    from optdsl.lower.lp import to_lpform
+    from optdsl.lower.piecewise import PiecewiseLinear
+    from optdsl.results import Result, SolutionStatus, TerminationStatus
+
+    ir = parse_model("var x >= 0 <= 3; minimize o: x; s.t. c: <<2; 1, 3>> x <= 100;").ir
+    form = to_lpform(ir)
+    p = PiecewiseLinear()
+    new, inverse = p.apply(form)
+    assert new.num_cols > form.num_cols and new.num_rows > form.num_rows
+    x = np.zeros(new.num_cols)
+    x[0], x[1] = 2.5, 99.0  # x, and its term's value column far above f(2.5) = 3.5
+    r = Result(TerminationStatus.OPTIMAL, SolutionStatus.OPTIMAL, "test", objective=2.5, x=x,
+               row_duals=np.zeros(new.num_rows))
+    back = p.invert(r, inverse)
+    assert back.x.tolist() == pytest.approx([2.5, f_ref([2], [1, 3], 2.5)])
+    assert len(back.row_duals) == form.num_rows
+
+
+def test_nested_terms_and_bilevel_refusal():
+    # the inner term's value is the outer term's argument: wanted both ways, so binaries
+    r = solve("var x >= -2 <= 2; minimize o: <<1; -1, 1>> (<<0; -1, 2>> x) + 0.1 * x;")
+    xs = np.linspace(-2, 2, 4001)
+    brute = min(f_ref([1], [-1, 1], f_ref([0], [-1, 2], x)) + 0.1 * x for x in xs)
+    assert r.objective == pytest.approx(brute, abs=1e-6)
+    with pytest.raises(OptdslError):
+        parse_model("var x >= 0 <= 1; minimize o: x; lower f { var y >= 0 <= 1; "
+                    "minimize g: <<0.5; 1, 2>> y - x; }").solve()

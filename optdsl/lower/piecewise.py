@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from optdsl.errors import SolverError
-from optdsl.ir.piecewise import ramp
+from optdsl.ir.piecewise import ramp, value
 from optdsl.lower.csr import CSRMatrix
 from optdsl.lower.forms import LPForm
 from optdsl.lower.passes import Pass
@@ -48,6 +48,7 @@ class PiecewiseInverse:
     n: int  # columns of the input form (the model's variables and the value columns)
     m: int  # rows of the input form
     stats: dict[str, int]
+    terms: list[Any]  # the PiecewiseTerms, in the order they were made (inner terms first)
 
 
 class PiecewiseLinear(Pass):
@@ -76,7 +77,13 @@ class PiecewiseLinear(Pass):
 
     def invert(self, result: Result, inverse: PiecewiseInverse) -> Result:
         n, m = inverse.n, inverse.m
-        x = None if result.x is None else np.asarray(result.x)[:n].copy()
+        x = None if result.x is None else np.asarray(result.x, dtype=np.float64)[:n].copy()
+        if x is not None:
+            # a value column not pushed against its function (a slack row) may sit anywhere the
+            # relaxation allows: report f(arg) itself, so bodies and displays are the model's
+            for t in inverse.terms:
+                arg = t.arg.const + np.bincount(t.arg.rows, weights=t.arg.vals * x[t.arg.cols], minlength=t.n)
+                x[t.value_start:t.value_start + t.n] = value(t, arg)
         duals = None if result.row_duals is None else np.asarray(result.row_duals)[:m].copy()
         reduced = None if result.reduced_costs is None else np.asarray(result.reduced_costs)[:n].copy()
         stats = dict(result.stats)
@@ -277,4 +284,4 @@ def expand(form: LPForm) -> tuple[LPForm, PiecewiseInverse]:
     )
     stats = {"piecewise_instances": T, "piecewise_lp_instances": int(lp_ok.sum()),
              "piecewise_binaries": n_bin}
-    return new, PiecewiseInverse(n0, m0, stats)
+    return new, PiecewiseInverse(n0, m0, stats, list(form.piecewise))
