@@ -345,3 +345,25 @@ def test_nested_terms_and_bilevel_refusal():
     with pytest.raises(OptdslError):
         parse_model("var x >= 0 <= 1; minimize o: x; lower f { var y >= 0 <= 1; "
                     "minimize g: <<0.5; 1, 2>> y - x; }").solve()
+
+
+def test_printers_write_the_terms_back():
+    from optdsl.api.opt_text import expr_text
+    from optdsl.parse import ast
+    from optdsl.parse.parser import parse
+
+    text = TRANSPL + "s.t. z {i in ORIG}: <<1; 0, -2>> (Trans[i, first(DEST)] - 1, 3) <= 5;\n"
+    model = parse(text)
+    again = parse("\n".join(f"minimize o{k}: {expr_text(s.expr)};" if isinstance(s, ast.Objective) else ""
+                            for k, s in enumerate(model.statements)))
+    objs = [s for s in model.statements if isinstance(s, ast.Objective)]
+    assert [s.expr for s in again.statements] == [o.expr for o in objs]
+    zero = next(s for s in model.statements if isinstance(s, ast.ConstraintDecl)
+                and s.name == "z").relation.lhs
+    assert parse(f"minimize o: {expr_text(zero)};").statements[0].expr == zero
+
+
+def test_latex_names_the_function():
+    m = parse_model("var x >= -1 <= 1; minimize o: <<{k in 1..2} k; 0, 1, 2>> (x, 1);")
+    tex = m.to_latex()
+    assert r"\operatorname{pwl}" in tex and r"\text{ at } 1" in tex

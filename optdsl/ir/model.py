@@ -154,6 +154,11 @@ class ModelIR:
 
     def problem_class(self) -> str:
         f = self.features()
+        if "piecewise" in f:  # what the piecewise_linear pass makes of it is decided per term
+            return self._smooth_class(f - {"piecewise"}) + " with piecewise-linear terms"
+        return self._smooth_class(f)
+
+    def _smooth_class(self, f: set[str]) -> str:
         if "bilevel" in f:
             return "bilevel"
         if "acyclic" in f:
