@@ -193,8 +193,8 @@ TRANSPL = """
 set ORIG; set DEST;
 param supply {ORIG} >= 0; param demand {DEST} >= 0;
 param npiece {ORIG, DEST} integer >= 1;
-param rate {i in ORIG, j in DEST, p in 1..npiece[i,j]};
-param limit {i in ORIG, j in DEST, p in 1..npiece[i,j]-1};
+param rate {i in ORIG, j in DEST, p in 1..npiece[i,j]} >= if p = 1 then 0 else rate[i,j,p-1];
+param limit {i in ORIG, j in DEST, p in 1..npiece[i,j]-1} > if p = 1 then 0 else limit[i,j,p-1];
 var Trans {ORIG, DEST} >= 0;
 minimize Total_Cost:
    sum {i in ORIG, j in DEST}
@@ -247,7 +247,10 @@ def test_concave_costs_in_transportation_need_binaries():
             "rate": {("a", "x", 1): 5, ("a", "x", 2): 1, ("a", "y", 1): 4, ("a", "y", 2): 1,
                      ("b", "x", 1): 3, ("b", "y", 1): 6, ("b", "y", 2): 0.5},
             "limit": {("a", "x", 1): 4, ("a", "y", 1): 3, ("b", "y", 1): 2}}
+    with pytest.raises(OptdslError, match="declared bound"):  # the book's bounds ask for rising rates
+        _ = parse_model(TRANSPL, data=data).ir
     text = TRANSPL.replace("var Trans {ORIG, DEST} >= 0;", "var Trans {ORIG, DEST} >= 0 <= 20;")
+    text = text.replace(" >= if p = 1 then 0 else rate[i,j,p-1]", "")
     r = solve(text, data)
     cols = {("a", "x"): 0, ("a", "y"): 1, ("b", "x"): 2, ("b", "y"): 3}
     ref = Lambda(4, [0] * 4, [20] * 4)
