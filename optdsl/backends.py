@@ -32,6 +32,7 @@ FEATURES = {
     "acyclic": "an acyclicity constraint acyclic(W)",
     "surrogate": "a neural-network surrogate call",
     "nonsmooth": "nonsmooth functions (abs, max, min) of variables",
+    "piecewise": "piecewise-linear terms <<breakpoints; slopes>> of variables",
 }
 
 # Result abilities a backend can declare.

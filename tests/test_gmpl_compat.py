@@ -314,7 +314,6 @@ def test_text_after_end_is_ignored():
 
 @pytest.mark.parametrize(("text", "message"), [
     ("var x; minimize o: x; s.t. c: x >= 0 complements x >= 0;", "complementarity constraints (complements)"),
-    ("var x; minimize o: << 1; 2, 3 >> x;", "piecewise-linear terms"),
     ("set I; minimize cost; var x {I} >= 0, obj cost 1;", "objective 'cost' has no expression"),
     ("set I; node N {i in I}: net_in = 1;", "network declarations ('node')"),
 ])

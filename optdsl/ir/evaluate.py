@@ -17,6 +17,8 @@ from optdsl.ir.functions import FunctionCalls, _labels, _scalar, _text
 from optdsl.ir.grid import Dummy, Grid, cross, join, ragged_range
 from optdsl.ir.labels import Domain, Labels
 from optdsl.ir.model import ParamValue, VarBlock
+from optdsl.ir.piecewise import PiecewiseTerm
+from optdsl.ir.piecewise import evaluate as evaluate_piecewise
 from optdsl.limits import check_size
 from optdsl.parse import ast
 from optdsl.parse.symbols import set_items
@@ -34,6 +36,8 @@ class Evaluator(FunctionCalls):
         self.missing: dict[str, np.ndarray] = {}  # param name -> mask of positions without data
         self.vars: dict[str, VarBlock] = {}
         self.surrogates: set[str] = set()
+        self.piecewise: list[PiecewiseTerm] = []  # terms over variables, each with its value columns
+        self.piecewise_start: int | None = None  # first value column: set once all variables are known
         self._seed = seed
         self._rng: np.random.Generator | None = None
         self._dependent_cache: dict[int, frozenset[str]] = {}
@@ -555,6 +559,17 @@ class Evaluator(FunctionCalls):
         out = np.full(grid.n, init)
         {"prod": np.multiply, "max": np.maximum, "min": np.minimum}[e.op].at(out, parent, body)
         return out
+
+    def _v_Piecewise(self, e: ast.Piecewise, grid: Grid) -> Value:
+        return evaluate_piecewise(self, e, grid)
+
+    def piecewise_columns(self, n: int, span: Any = None) -> int:
+        """The first of `n` new value columns for a piecewise-linear term."""
+        if self.piecewise_start is None:
+            raise ModelError("a piecewise-linear term of variables can only stand in an objective or constraint",
+                             span)
+        start = self.piecewise_start + sum(t.n for t in self.piecewise)
+        return start
 
     def _v_Subscript(self, e: ast.Subscript, grid: Grid) -> Value:
         if isinstance(e.base, ast.Call) and e.base.func in self.surrogates:

@@ -40,8 +40,9 @@ class FormKind:
 FORMS: dict[str, FormKind] = {
     k.name: k
     for k in (
-        FormKind("lp", "optdsl.lower.lp:lower_lp", frozenset({"linear", "integer", "quadratic", "inequalities"}),
-                 "LP/MILP/QP arrays: c, A, bounds, Q, integrality"),
+        FormKind("lp", "optdsl.lower.lp:lower_lp",
+                 frozenset({"linear", "integer", "quadratic", "inequalities", "piecewise"}),
+                 "LP/MILP/QP arrays: c, A, bounds, Q, integrality (and piecewise-linear terms to expand)"),
         FormKind("nlp", "optdsl.lower.nlp:lower_nlp", _SMOOTH,
                  "oracles of a smooth NLP: f, grad, c, jac, hess_lag"),
         FormKind("bilevel", "optdsl.lower.bilevel:to_bilevel_form", _SMOOTH | {"bilevel"},

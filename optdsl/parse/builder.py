@@ -460,6 +460,25 @@ class AstBuilder(Transformer):
     def if_expr(self, c: list) -> ast.IfThen:
         return ast.IfThen(c[1], c[3], c[5], span=self.span_of(c))
 
+    # `<<b; s>> arg`: the term, its two lists, and `(arg, zero)` split off the operand
+    def piecewise(self, c: list) -> ast.Piecewise:
+        operand, zero = c[5], None
+        if isinstance(operand, ast.TupleExpr):
+            if len(operand.items) != 2:
+                raise self.error("a piecewise-linear term takes '(argument, zero point)'", operand.span,
+                                 "write '<<b; s>> (x, z)' for the function that is 0 at x = z")
+            operand, zero = operand.items
+        return ast.Piecewise(tuple(c[1]), tuple(c[3]), operand, zero, span=self.span_of(c))
+
+    def pwl_items(self, c: list) -> list:
+        return [x for x in c if not isinstance(x, Token)]
+
+    def pwl_item(self, c: list) -> ast.PiecewiseItem:
+        return ast.PiecewiseItem(c[0], span=c[0].span)
+
+    def pwl_indexed_item(self, c: list) -> ast.PiecewiseItem:
+        return ast.PiecewiseItem(c[1], self._indexing(c[0]), span=self.span_of(c))
+
     def braces(self, c: list) -> _Braces:
         return _Braces(tuple(c[1] or ()), c[3], self.span_of(c))
 

@@ -56,6 +56,8 @@ DATA_PLACES = {
     "init": ("an initial value", "initial values are evaluated on data"),
     "check": ("a check", "checks are evaluated on data"),
     "range": ("the bounds of a range constraint", "write two constraints instead"),
+    "piecewise": ("the breakpoints, slopes or zero point of a piecewise-linear term",
+                  "they are evaluated on data"),
 }
 
 
@@ -354,6 +356,8 @@ class Checker(StatementChecks):
             elif isinstance(n, ast.SetOf):
                 kids.append((n.item, replace(cur, data="set")))
             return kids
+        if isinstance(n, ast.Piecewise):
+            return self.piecewise_children(n, k)
         if isinstance(n, ast.IfThen):
             kids = [(n.condition, replace(k, data="if")), (n.then, k)]
             return kids + ([(n.otherwise, k)] if n.otherwise is not None else [])
@@ -362,6 +366,41 @@ class Checker(StatementChecks):
         if isinstance(n, ast.RangeSet):
             return [(x, k) for x in (n.start, n.stop, n.step) if x is not None]
         return []
+
+    def piecewise_children(self, n: ast.Piecewise, env: Env) -> list[tuple[ast.Expr, Env]]:
+        """Each list item is data, with the dummies of its own indexing; the argument is not."""
+        data = replace(env, data="piecewise")
+        kids: list[tuple[ast.Expr, Env]] = []
+        for item in (*n.breakpoints, *n.slopes):
+            cur = data
+            if item.indexing is not None:
+                for entry in item.indexing.entries:
+                    kids.append((entry.set, replace(cur, data="index")))
+                    cur = self.bind_entry(entry, cur)
+                if item.indexing.condition is not None:
+                    kids.append((item.indexing.condition, replace(cur, data="filter")))
+            kids.append((item.value, cur))
+        kids.append((n.arg, env))
+        if n.zero is not None:
+            kids.append((n.zero, data))
+        return kids
+
+    def piecewise(self, n: ast.Piecewise, kinds: list[str]) -> str:
+        """Every value of the term must be a number (kinds come in piecewise_children's order)."""
+        at = 0
+        for item in (*n.breakpoints, *n.slopes):
+            if item.indexing is not None:
+                for entry in item.indexing.entries:
+                    self.index_set(entry.set, kinds[at])
+                    at += 1
+                at += item.indexing.condition is not None
+            self.numeric(item.value, kinds[at])
+            at += 1
+        for part in (n.arg, n.zero):
+            if part is not None:
+                self.numeric(part, kinds[at])
+                at += 1
+        return NUM
 
     def finish(self, n: ast.Expr, env: Env, kinds: list[str]) -> str:
         if isinstance(n, ast.Num):
@@ -434,6 +473,8 @@ class Checker(StatementChecks):
                     self.error(f"{describe(item, self.symbols)} cannot be a member of a set",
                                item.span, "write the set itself, or '{i in I}' for its members")
             return SET
+        if isinstance(n, ast.Piecewise):
+            return self.piecewise(n, kinds)
         if isinstance(n, ast.IfThen):
             return kinds[1] if kinds[1] != ANY or len(kinds) < 3 else kinds[2]
         return ANY
