@@ -31,6 +31,7 @@ _LAZY = {
     "max": ("optdsl.api.funcs", "max"),
     "min": ("optdsl.api.funcs", "min"),
     "each": ("optdsl.api.funcs", "each"),
+    "piecewise": ("optdsl.api.funcs", "piecewise"),
     "exp": ("optdsl.api.funcs", "exp"),
     "log": ("optdsl.api.funcs", "log"),
     "log10": ("optdsl.api.funcs", "log10"),

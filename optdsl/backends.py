@@ -32,6 +32,7 @@ FEATURES = {
     "acyclic": "an acyclicity constraint acyclic(W)",
     "surrogate": "a neural-network surrogate call",
     "nonsmooth": "nonsmooth functions (abs, max, min) of variables",
+    "piecewise": "piecewise-linear terms <<breakpoints; slopes>> of variables",
 }
 
 # Result abilities a backend can declare.
@@ -191,9 +192,9 @@ _LOADED: dict[str, type[Backend]] = {}
 def _registry() -> dict[str, str]:
     global _REGISTRY
     if _REGISTRY is None:
-        from importlib.metadata import entry_points
+        from optdsl.entry_points import group
 
-        _REGISTRY = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        _REGISTRY = group(ENTRY_POINT_GROUP)
         if not _REGISTRY:
             raise SolverError(
                 "no backends are registered: optdsl's package metadata is missing",
@@ -240,11 +241,10 @@ def get(name: str) -> type[Backend]:
             f"unknown solver '{name}'; available: {', '.join(sorted(reg))}",
             hint=did_you_mean(name, list(reg)),
         )
-    module, _, cls_name = reg[name].partition(":")
+    from optdsl.entry_points import load
+
     try:
-        obj: Any = importlib.import_module(module)
-        for part in cls_name.split("."):
-            obj = getattr(obj, part)
+        obj: Any = load(reg[name])
     except (ImportError, AttributeError) as err:
         raise SolverError(f"backend '{name}' is registered as '{reg[name]}', which does not load: {err}") from None
     if not (isinstance(obj, type) and issubclass(obj, Backend)):

@@ -15,9 +15,11 @@ follow the rules of optdsl.files (docs/files.md); --allow-read/--allow-write wid
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import math
+import os
 import signal
 import sys
 import threading
@@ -350,5 +352,19 @@ def _dump_json(obj: Any) -> str:
     return json.dumps(obj, indent=2) + "\n"
 
 
+def run() -> None:
+    """The `optdsl` command: main(), then a quick exit. Once the output is flushed and the atexit
+    handlers have run, freeing every module's objects one by one is work nobody sees (about 40 ms
+    of a small solve's 0.3 s), so the process ends at once."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the exit status still tells
+        code = code or EXIT_INTERNAL
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -48,6 +48,7 @@ from optdsl.errors import DataError, Span
 
 WRITE_SUFFIXES = frozenset({
     ".csv", ".tsv", ".txt", ".dat", ".json", ".out", ".log", ".sol", ".tab", ".lp", ".mps", ".tex", ".md",
+    ".ps", ".eps", ".svg",  # GMPL's examples draw their results (graph.mod, tas.mod)
 })  # fmt: skip
 DEFAULT_MAX_READ = 2 << 30
 
@@ -372,10 +373,14 @@ class Outputs:
         self._texts: dict[Path, list[str]] = {}
 
     def write(self, name: str, text: str, origin: Span | None = None, append: bool = False,
-              what: str = "output file") -> Path:
+              what: str = "output file", extend_existing: bool = False) -> Path:
+        """`extend_existing` (AMPL's `>>` to a file from an earlier run) starts from the file's
+        present text; model_write_path has already checked that it is an earlier output."""
         target = model_write_path(name, self.base_dir, origin, what)
         if append and target in self._texts:
             self._texts[target].append(text)
+        elif extend_existing and target.exists():
+            self._texts[target] = [read_text(target, origin), text]
         else:
             self._texts[target] = [text]
         return target

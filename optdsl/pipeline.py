@@ -212,7 +212,8 @@ def lp_form_for_export(ir: ModelIR, what: str) -> Any:
     LP/MILP/QP. Anything else is refused with the backend that solves it, never written as a
     different problem."""
     feats = ir.features()
-    lost = sorted(feats - chain.FORMS["lp"].expresses)
+    # piecewise-linear terms are in the lp form only until the piecewise_linear pass expands them
+    lost = sorted(feats - (chain.FORMS["lp"].expresses - {"piecewise"}))
     if lost:
         try:
             best = chain.choose(feats)[0].text

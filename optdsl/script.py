@@ -6,6 +6,8 @@ model file is executed.
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -74,6 +76,8 @@ class _Runner:
                 one = sub.take(np.array([r]))
                 for s in stmt.body:
                     self.run(s, one)
+        elif isinstance(stmt, (ast.PrintfStmt, ast.DisplayStmt)) and stmt.redirect is not None:
+            self.redirected(stmt, grid)
         elif isinstance(stmt, ast.PrintfStmt):
             sub = self.ev.expand(grid, stmt.indexing)[0] if stmt.indexing else grid
             cols = [self.values(a, sub) for a in stmt.args]
@@ -88,9 +92,26 @@ class _Runner:
         elif isinstance(stmt, ast.TableStmt):
             self.table_out(stmt, grid)
 
+    def redirected(self, stmt: ast.PrintfStmt | ast.DisplayStmt, grid: Grid) -> None:
+        """`printf … > file` and `>> file`. As in AMPL, the first `>` of a run starts the file and
+        later writes to it in the same run continue it (GMPL would restart it at every `>`); the
+        files are written when the script ends, under the file rules of optdsl.files."""
+        names = {str(v) for v in self.values(stmt.redirect, grid)}
+        if len(names) != 1:
+            raise ModelError("the file of a printf or display must be one name, not one per member",
+                             stmt.redirect.span if stmt.redirect is not None else stmt.span)
+        buffer, self.out = self.out, io.StringIO()
+        try:
+            self.run(replace(stmt, redirect=None), grid)
+            text = self.out.getvalue()
+        finally:
+            self.out = buffer
+        self.outputs.write(names.pop(), text, stmt.redirect.span if stmt.redirect is not None else stmt.span,
+                           append=True, extend_existing=stmt.append,
+                           what="printf file" if isinstance(stmt, ast.PrintfStmt) else "display file")
+
     def table_out(self, stmt: ast.TableStmt, grid: Grid) -> None:
         import csv
-        import io
 
         if stmt.driver.upper() != "CSV":
             raise ModelError(f"table '{stmt.name}': only the \"CSV\" driver is supported, not \"{stmt.driver}\"",

@@ -19,7 +19,7 @@ EXAMPLES = Path("/usr/share/doc/glpk-utils/examples")
 # Every example whose answer optdsl reproduces and that both tools solve in seconds here;
 # benchmarks/gmpl_examples.py runs all of them (docs/language.md, compatibility).
 MODELS = """assign bpp cal cf12a cf12b cflsq color cpp crypto dea diet dist egypt fctp food food2 gap
-graceful jssp magic maxcut maxflow mfasp mfvsp min01ks misp money mvcp numbrix pentomino plan
+graceful jssp magic maxcut shikaku maxflow mfasp mfvsp min01ks misp money mvcp numbrix pentomino plan
 planarity powpl25h powplant prod qfit queens sat shiftcov sorting spp stigler""".split()
 
 needs_glpk = pytest.mark.skipif(
@@ -52,3 +52,30 @@ def test_glpk_example_gives_glpsols_answer(name, tmp_path, monkeypatch):
         assert got == 0.0
     else:
         assert got == pytest.approx(want, rel=1e-6, abs=1e-6)
+
+
+@needs_glpk
+@pytest.mark.parametrize("name, drawing", [("graph", "graph.eps"), ("tas", "tas.ps")])
+def test_glpk_examples_that_draw_their_results(name, drawing, tmp_path, monkeypatch):
+    """graph.mod and tas.mod write PostScript with `printf … > file` and `>> file`. graph.mod has a
+    single answer, so the two drawings agree byte for byte; tas.mod has several optimal rosters,
+    so only the objective and the drawing's frame are compared."""
+    monkeypatch.setenv("OPTDSL_STATE_DIR", str(tmp_path / "state"))
+    theirs, ours = tmp_path / "glpsol", tmp_path / "optdsl"
+    for d in (theirs, ours):
+        d.mkdir()
+        shutil.copy(EXAMPLES / f"{name}.mod", d)
+    want = glpsol_objective(theirs / f"{name}.mod", theirs)
+    monkeypatch.chdir(ours)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = main(["solve", str(ours / f"{name}.mod"), "--time-limit", "60"])
+    assert rc == 0, err.getvalue()
+    got = float(re.search(r"^objective:\s+(\S+)", out.getvalue(), re.M).group(1))
+    assert got == pytest.approx(want or 0.0, rel=1e-6, abs=1e-6)
+    mine, reference = (ours / drawing).read_text(), (theirs / drawing).read_text()
+    if name == "graph":
+        assert mine == reference
+    else:
+        assert mine.splitlines()[:12] == reference.splitlines()[:12]
+        assert mine.count("\n") == reference.count("\n") and mine.rstrip().endswith("%%EOF")

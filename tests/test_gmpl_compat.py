@@ -314,7 +314,6 @@ def test_text_after_end_is_ignored():
 
 @pytest.mark.parametrize(("text", "message"), [
     ("var x; minimize o: x; s.t. c: x >= 0 complements x >= 0;", "complementarity constraints (complements)"),
-    ("var x; minimize o: << 1; 2, 3 >> x;", "piecewise-linear terms"),
 ])
 def test_unsupported_ampl_constructs_are_named(text, message):
     with pytest.raises(OptdslError) as err:
@@ -361,3 +360,85 @@ data; set I := a b; var x := a 2 b 3; end;
     assert main(["solve", str(path)]) == 0
     out = capsys.readouterr().out
     assert "x[a].init = 2\nx[b].init = 3\nx[a].val = -1\nx[b].val = -1\nc[a].dual = 1\nc[b].dual = 1\n" in out
+
+
+PRINTF_TO_FILES = """set J := 1..3; var x {j in J} >= 0, <= j; maximize z: sum {j in J} x[j];
+param out symbolic := "sol.txt";
+solve;
+printf "z = %g\\n", z > out;
+for {j in J} printf "x[%d] = %g\\n", j, x[j] >> out;
+printf {j in J: j >= 2} "%d ", j > "big.txt";
+printf "\\n" > "big.txt";
+display x > "shown.txt";
+printf "on the screen\\n";
+"""
+
+
+def test_printf_and_display_to_files(capsys, tmp_path, monkeypatch):
+    from optdsl.cli import main
+
+    monkeypatch.setenv("OPTDSL_STATE_DIR", str(tmp_path / "state"))
+    path = tmp_path / "m.mod"
+    path.write_text(PRINTF_TO_FILES)
+    assert main(["solve", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "on the screen" in out and "z = " not in out and "x[1] = 1" not in out
+    assert (tmp_path / "sol.txt").read_text() == "z = 6\nx[1] = 1\nx[2] = 2\nx[3] = 3\n"
+    # AMPL: a second `>` to the same file in one run continues it
+    assert (tmp_path / "big.txt").read_text() == "2 3 \n"
+    assert (tmp_path / "shown.txt").read_text() == "x[1] = 1\nx[2] = 2\nx[3] = 3\n"
+    # a second run replaces its own earlier outputs; `>>` continues a file from an earlier run
+    assert main(["solve", str(path)]) == 0
+    assert (tmp_path / "sol.txt").read_text() == "z = 6\nx[1] = 1\nx[2] = 2\nx[3] = 3\n"
+    path.write_text(PRINTF_TO_FILES.replace('"%d ", j > "big.txt"', '"%d ", j >> "big.txt"'))
+    assert main(["solve", str(path)]) == 0
+    assert (tmp_path / "big.txt").read_text() == "2 3 \n2 3 \n"
+
+
+@pytest.mark.parametrize("target, message", [
+    ('"../escape.txt"', "outside"),
+    ('"run.sh"', "only data and text files"),
+    ('"mine.txt"', "not an earlier output"),
+])
+def test_printf_files_follow_the_file_rules(target, message, capsys, tmp_path, monkeypatch):
+    from optdsl.cli import main
+
+    monkeypatch.setenv("OPTDSL_STATE_DIR", str(tmp_path / "state"))
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "mine.txt").write_text("the user's own notes\n")
+    path = tmp_path / "m" / "p.mod"
+    path.write_text(f'var x >= 1; minimize z: x; solve; printf "%g\\n", x > {target};\n')
+    monkeypatch.chdir(tmp_path / "m")
+    assert main(["solve", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "p.mod:1:" in err
+    assert (tmp_path / "m" / "mine.txt").read_text() == "the user's own notes\n"
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "m" / "run.sh").exists()
+
+
+def test_printf_ignores_arguments_beyond_its_format(capsys, tmp_path):
+    from optdsl.cli import main
+
+    path = tmp_path / "e.mod"
+    path.write_text('param a := 4; printf "%d\\n", a, 7; printf "%d %d\\n", a;\n')
+    assert main(["solve", str(path)]) == 2
+    cap = capsys.readouterr()
+    assert cap.out.startswith("4\n") or "4\n" in cap.out
+    assert "2 conversion(s) but 1 argument(s)" in cap.err
+
+
+def test_indexing_expression_with_a_single_value_and_a_literal_set(capsys, tmp_path):
+    # GMPL: in `{c, 1}` the number stands for the set {1}; glpsol prints 1 1, 2 1, 3 1, then c × {7, 8}
+    from optdsl.cli import main
+
+    path = tmp_path / "s.mod"
+    path.write_text("""set c := 1..3;
+for {(a, b) in {c, 1}}: printf "%d %d\\n", a, b;
+for {(a, b) in {c, {7, 8}}}: { printf "%d", a; printf "%d\\n", b; }
+param n := card({c, 1, c});
+printf "%d\\n", n;
+end;
+""")
+    assert main(["solve", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 1\n2 1\n3 1\n17\n18\n27\n28\n37\n38\n9\n" in out

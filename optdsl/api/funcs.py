@@ -99,6 +99,29 @@ def call(func: str, *args: Any) -> Expression:
                       any(o.has_var for o in ops))
 
 
+def piecewise(breakpoints: Any, slopes: Any, x: Any, zero: Any = None) -> Expression:
+    """AMPL's `<<b1, ..., bn; s1, ..., sn+1>> x` (or `(x, zero)`): slope s1 below b1, s[k+1]
+    between b[k] and b[k+1], s[n+1] above bn, and 0 at x = zero (default 0). Breakpoints and
+    slopes are numbers or data expressions; the term is elementwise over the dims they share with x."""
+    bk, sl = [operand(b) for b in breakpoints], [operand(s) for s in slopes]
+    arg = operand(x)
+    z = operand(zero) if zero is not None else None
+    parts = [*bk, *sl, arg] + ([z] if z is not None else [])
+    for p in parts:
+        if p is not arg and p.has_var:
+            raise ModelError("the breakpoints, slopes and zero point of od.piecewise(...) are data: "
+                             f"{describe_node(p.node)} has variables")
+    dims: tuple[Dim, ...] = ()
+    conds: tuple[Cond, ...] = ()
+    acc: Any = Term(ast.Num(0))
+    for p in parts:
+        dims, conds = align("piecewise", acc, p)
+        acc = Term(p.node, dims, conds)
+    node = ast.Piecewise(tuple(ast.PiecewiseItem(b.node) for b in bk), tuple(ast.PiecewiseItem(s.node) for s in sl),
+                         arg.node, z.node if z is not None else None)
+    return Term(node, dims, conds, frozenset().union(*(p.free for p in parts)), arg.has_var)
+
+
 # ------------------------------------------------------------------------------ functions
 def _iterate(op: str, arg: Any) -> Expression:
     if isinstance(arg, Expression):
@@ -222,5 +245,5 @@ def _set_name(s: Any) -> str:
     raise ModelError(f"expected a set, got {type(s).__name__}")
 
 
-__all__ = ["sum", "prod", "max", "min", "each", "exp", "log", "log10", "sqrt", "sin", "cos", "tan", "tanh",
+__all__ = ["sum", "prod", "max", "min", "each", "piecewise", "exp", "log", "log10", "sqrt", "sin", "cos", "tan", "tanh",
            "atan", "abs", "floor", "ceil", "between", "where", "card", "ord", "acyclic"]

@@ -152,6 +152,8 @@ def _pieces(n: ast.Expr, follow: int) -> list[object]:
         other: list[object] = [(n.otherwise, OR, NONE)] if n.otherwise is not None else ["0"]
         return [r"\begin{cases} ", (n.then, OR, NONE), r" & \text{if } ", (n.condition, OR, NONE), r" \\ ",
                 *other, r" & \text{otherwise} \end{cases}"]
+    if isinstance(n, ast.Piecewise):
+        return _piecewise(n)
     if isinstance(n, ast.TupleExpr):
         return [r"\left(", *_args(n.items), r"\right)"]
     if isinstance(n, ast.SetLiteral):
@@ -167,6 +169,24 @@ def _pieces(n: ast.Expr, follow: int) -> list[object]:
     if isinstance(n, ast.SetOf):
         return [r"\left\{", (n.item, OR, NONE), r" : ", *indexing_pieces(n.indexing), r"\right\}"]
     raise TypeError(f"cannot print a {type(n).__name__} in LaTeX")
+
+
+def _piecewise(n: ast.Piecewise) -> list[object]:
+    """`<<b; s>> x` as pwl with the lists as subscript and the argument (and zero point) after."""
+    out: list[object] = [r"\operatorname{pwl}_{"]
+    for k, items in enumerate((n.breakpoints, n.slopes)):
+        if k:
+            out.append(r";\,")
+        for j, item in enumerate(items):
+            if j:
+                out.append(", ")
+            if item.indexing is not None:
+                out += [r"\{", *indexing_pieces(item.indexing), r"\}\ "]
+            out.append((item.value, OR, NONE))
+    out += [r"}\left(", (n.arg, OR, NONE)]
+    if n.zero is not None:
+        out += [r";\ 0 \text{ at } ", (n.zero, OR, NONE)]
+    return out + [r"\right)"]
 
 
 def _starts_numeric(n: ast.Expr) -> bool:

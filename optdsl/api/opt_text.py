@@ -108,6 +108,24 @@ def render(node: ast.Expr, pieces: Callable[[ast.Expr, int], list[object]], leve
     return "".join(out)
 
 
+def _piecewise_pieces(n: ast.Piecewise, describe: bool) -> list[object]:
+    """`<<items; items>> arg` or `<<...>> (arg, zero)`; items are whole expressions, some indexed."""
+    parts: list[object] = ["<<"]
+    for k, items in enumerate((n.breakpoints, n.slopes)):
+        if k:
+            parts.append("; ")
+        for j, item in enumerate(items):
+            if j:
+                parts.append(", ")
+            if item.indexing is not None:
+                parts += [*indexing_pieces(item.indexing, describe), " "]
+            parts.append((item.value, UNION, NONE))
+    parts.append(">> ")
+    if n.zero is None:
+        return parts + [(n.arg, ATOM, NONE)]
+    return parts + ["(", (n.arg, OR, NONE), ", ", (n.zero, OR, NONE), ")"]
+
+
 def _pieces(n: ast.Expr, follow: int, describe: bool) -> list[object]:
     """The text pieces and sub-nodes of `n`, left to right."""
     if isinstance(n, ast.Num):
@@ -162,6 +180,8 @@ def _pieces(n: ast.Expr, follow: int, describe: bool) -> list[object]:
         if n.otherwise is not None:
             parts += [" else ", (n.otherwise, UNION, follow)]
         return parts
+    if isinstance(n, ast.Piecewise):
+        return _piecewise_pieces(n, describe)
     if isinstance(n, ast.TupleExpr):
         return ["(", *_args(n.items), ")"]
     if isinstance(n, ast.SetLiteral):

@@ -123,11 +123,11 @@ def statement_text(s: ast.Stmt) -> str:
         return "solve;"
     if isinstance(s, ast.DisplayStmt):
         head = f"display {indexing_text(s.indexing)}: " if s.indexing is not None else "display "
-        return head + ", ".join(expr_text(e) for e in s.items) + ";"
+        return head + ", ".join(expr_text(e) for e in s.items) + _redirect_text(s) + ";"
     if isinstance(s, ast.PrintfStmt):
         head = f"printf {indexing_text(s.indexing)}: " if s.indexing is not None else "printf "
         fmt = expr_text(s.format_expr) if s.format_expr is not None else str_text(s.format)
-        return head + ", ".join([fmt] + [expr_text(e) for e in s.args]) + ";"
+        return head + ", ".join([fmt] + [expr_text(e) for e in s.args]) + _redirect_text(s) + ";"
     if isinstance(s, ast.TableStmt):
         cols = ", ".join(expr_text(c.expr) + (f" ~ {c.column}" if c.column else "") for c in s.columns)
         return f"table {s.name}{_ix(s.indexing)} {s.direction} {str_text(s.driver)} {str_text(s.path)}: {cols};"
@@ -139,6 +139,12 @@ def column_text(c: ast.Column) -> str:
     subs = f"[{', '.join(expr_text(x) for x in c.subs)}]" if c.subs else ""
     value = f" {_attr(c.value)}" if c.value is not None else ""
     return f"{c.kind}{_ix(c.indexing)} {c.target}{subs}{value}"
+
+
+def _redirect_text(s: ast.DisplayStmt | ast.PrintfStmt) -> str:
+    if s.redirect is None:
+        return ""
+    return (" >> " if s.append else " > ") + expr_text(s.redirect)
 
 
 def relation_text(r: ast.Relation) -> str:

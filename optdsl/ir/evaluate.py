@@ -17,8 +17,11 @@ from optdsl.ir.functions import FunctionCalls, _labels, _scalar, _text
 from optdsl.ir.grid import Dummy, Grid, cross, join, ragged_range
 from optdsl.ir.labels import Domain, Labels
 from optdsl.ir.model import ParamValue, VarBlock
+from optdsl.ir.piecewise import PiecewiseTerm
+from optdsl.ir.piecewise import evaluate as evaluate_piecewise
 from optdsl.limits import check_size
 from optdsl.parse import ast
+from optdsl.parse.symbols import set_items
 
 Value = Any  # np.ndarray | Dummy | Expr
 
@@ -33,6 +36,8 @@ class Evaluator(FunctionCalls):
         self.missing: dict[str, np.ndarray] = {}  # param name -> mask of positions without data
         self.vars: dict[str, VarBlock] = {}
         self.surrogates: set[str] = set()
+        self.piecewise: list[PiecewiseTerm] = []  # terms over variables, each with its value columns
+        self.piecewise_start: int | None = None  # first value column: set once all variables are known
         self._seed = seed
         self._rng: np.random.Generator | None = None
         self._dependent_cache: dict[int, frozenset[str]] = {}
@@ -169,9 +174,11 @@ class Evaluator(FunctionCalls):
             vals = a + step * np.arange(count, dtype=np.float64)
             return Domain([Labels(vals)])
         if isinstance(e, ast.SetLiteral):
-            if e.items and all(isinstance(i, ast.Ref) and not i.subs and i.name in self.sets for i in e.items):
-                # `{rows, cols}` names sets: the indexing expression's product (AMPL, GMPL)
-                entries = tuple(ast.IndexEntry((), i, span=i.span) for i in e.items)
+            flags = set_items(e, lambda n: n in self.sets)
+            if flags is not None:
+                # `{rows, cols}`, `{cols, 1}`: the indexing expression's product (AMPL, GMPL)
+                entries = tuple(ast.IndexEntry((), i if is_set else ast.SetLiteral((i,), span=i.span), span=i.span)
+                                for i, is_set in zip(e.items, flags, strict=True))
                 return self.set_value(ast.SetBuilder(ast.Indexing(entries), span=e.span), grid)
             members = []
             for item in e.items:
@@ -557,6 +564,17 @@ class Evaluator(FunctionCalls):
         out = np.full(grid.n, init)
         {"prod": np.multiply, "max": np.maximum, "min": np.minimum}[e.op].at(out, parent, body)
         return out
+
+    def _v_Piecewise(self, e: ast.Piecewise, grid: Grid) -> Value:
+        return evaluate_piecewise(self, e, grid)
+
+    def piecewise_columns(self, n: int, span: Any = None) -> int:
+        """The first of `n` new value columns for a piecewise-linear term."""
+        if self.piecewise_start is None:
+            raise ModelError("a piecewise-linear term of variables can only stand in an objective or constraint",
+                             span)
+        start = self.piecewise_start + sum(t.n for t in self.piecewise)
+        return start
 
     def _v_Subscript(self, e: ast.Subscript, grid: Grid) -> Value:
         if isinstance(e.base, ast.Call) and e.base.func in self.surrogates:

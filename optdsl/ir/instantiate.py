@@ -64,7 +64,9 @@ class _Builder:
         self._selected: ast.ObjectiveSelect | None = None
         self._statements(self.model.statements, None)
         self._pass = 2
+        self.ev.piecewise_start = self.offset  # value columns of piecewise-linear terms follow the variables
         self._statements(self.model.statements, None)
+        self.ir.piecewise = self.ev.piecewise
         if self._selected is not None:  # `objective NAME;` puts that objective first
             name = self._selected.name
             if not any(o.name == name for o in self.ir.objectives):
@@ -220,10 +222,12 @@ class _Builder:
                 fv = _fit(fill, n, symbolic, d.name, d.span)
                 values[~have] = fv[~have]
                 have[:] = True
-        self._check_param(d, grid, dom, values, have, given, lines)
+        # known before its bounds are checked: a bound may read the param itself (the AMPL book's
+        # `param rate {i, j, p in 1..n} >= if p = 1 then 0 else rate[i,j,p-1];`)
         self.ev.params[d.name] = ParamValue(d.name, dom, values, symbolic)
         if not have.all():
             self.ev.missing[d.name] = ~have
+        self._check_param(d, grid, dom, values, have, given, lines)
 
     def _recursive_param(self, d: ast.ParamDecl, grid: Grid, dom: Domain | None, rule: ast.Expr,
                          given: ParamData | None, values: np.ndarray, have: np.ndarray) -> None:

@@ -76,6 +76,9 @@ class ModelIR:
     constraints: list[ConBlock] = field(default_factory=list)
     objectives: list[ObjectiveIR] = field(default_factory=list)
     structures: list[Structure] = field(default_factory=list)
+    # piecewise-linear terms of variables (optdsl.ir.piecewise.PiecewiseTerm): their value
+    # columns follow the num_vars columns of the model's variables
+    piecewise: list[Any] = field(default_factory=list)
     lower_blocks: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     option_spans: dict[str, Any] = field(default_factory=dict, repr=False)  # option name -> Span of its statement
@@ -89,6 +92,11 @@ class ModelIR:
     @property
     def num_vars(self) -> int:
         return sum(v.size for v in self.variables)
+
+    @property
+    def num_piecewise(self) -> int:
+        """Value columns of piecewise-linear terms (after the num_vars columns)."""
+        return sum(t.n for t in self.piecewise)
 
     def var(self, name: str) -> VarBlock:
         for v in self.variables:
@@ -115,6 +123,8 @@ class ModelIR:
             feats.add("integer")
         if self.lower_blocks:
             feats.add("bilevel")
+        if self.piecewise:
+            feats.add("piecewise")
         for s in self.structures:
             if s.kind == "acyclic":
                 feats.add("acyclic")
@@ -144,6 +154,11 @@ class ModelIR:
 
     def problem_class(self) -> str:
         f = self.features()
+        if "piecewise" in f:  # what the piecewise_linear pass makes of it is decided per term
+            return self._smooth_class(f - {"piecewise"}) + " with piecewise-linear terms"
+        return self._smooth_class(f)
+
+    def _smooth_class(self, f: set[str]) -> str:
         if "bilevel" in f:
             return "bilevel"
         if "acyclic" in f:

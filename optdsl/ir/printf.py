@@ -30,8 +30,9 @@ def format_printf(fmt: str, args: list[Any], span: Any) -> str:
     of a value that has no integer (NaN, infinite, huge: e.g. no solution) prints it as text."""
     fmt = fmt.encode("utf-8").decode("unicode_escape") if "\\" in fmt else fmt
     matches = [m for m in _SPEC.finditer(fmt) if m.group(1) != "%"]
-    if len(matches) != len(args):
+    if len(matches) > len(args):
         raise ModelError(f"printf format has {len(matches)} conversion(s) but {len(args)} argument(s)", span)
+    args = args[:len(matches)]  # arguments beyond the format's conversions are ignored, as in GMPL and C
     pieces: list[str] = []
     conv: list[Any] = []
     last = 0

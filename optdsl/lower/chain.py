@@ -40,8 +40,9 @@ class FormKind:
 FORMS: dict[str, FormKind] = {
     k.name: k
     for k in (
-        FormKind("lp", "optdsl.lower.lp:lower_lp", frozenset({"linear", "integer", "quadratic", "inequalities"}),
-                 "LP/MILP/QP arrays: c, A, bounds, Q, integrality"),
+        FormKind("lp", "optdsl.lower.lp:lower_lp",
+                 frozenset({"linear", "integer", "quadratic", "inequalities", "piecewise"}),
+                 "LP/MILP/QP arrays: c, A, bounds, Q, integrality (and piecewise-linear terms to expand)"),
         FormKind("nlp", "optdsl.lower.nlp:lower_nlp", _SMOOTH,
                  "oracles of a smooth NLP: f, grad, c, jac, hess_lag"),
         FormKind("bilevel", "optdsl.lower.bilevel:to_bilevel_form", _SMOOTH | {"bilevel"},
@@ -89,13 +90,13 @@ def passes() -> dict[str, type[Pass]]:
     """Registered passes by name (entry-point group `optdsl.passes`)."""
     global _PASSES
     if _PASSES is None:
-        from importlib.metadata import entry_points
+        from optdsl.entry_points import group, load
 
         found: dict[str, type[Pass]] = {}
-        for ep in entry_points(group=PASS_GROUP):
-            cls = ep.load()
+        for name, value in group(PASS_GROUP).items():
+            cls = load(value)
             if isinstance(cls, type) and issubclass(cls, Pass):
-                found[ep.name] = cls
+                found[name] = cls
         _PASSES = found
     return _PASSES
 

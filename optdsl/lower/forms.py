@@ -38,6 +38,9 @@ class LPForm:
     integrality: np.ndarray | None = None  # bool per column
     layout: Layout = field(default_factory=Layout)
     x0: np.ndarray | None = None
+    # piecewise-linear terms (optdsl.ir.piecewise.PiecewiseTerm) whose value columns are among the
+    # columns; the piecewise_linear pass replaces them, so a backend never sees any
+    piecewise: list[Any] = field(default_factory=list)
 
     @property
     def num_cols(self) -> int:

@@ -42,7 +42,8 @@ def to_lpform(ir: ModelIR) -> LPForm:
     from optdsl.lower.chain import check_expressible
 
     check_expressible(ir.features(), "lp")
-    nv = ir.num_vars
+    nv = ir.num_vars + ir.num_piecewise  # value columns of piecewise-linear terms follow the variables
+    npw = ir.num_piecewise
     obj = ir.objective
     if obj is not None and obj.expr.nl is not None:
         raise SolverError(f"objective '{obj.name}' is nonlinear; an LP/QP backend cannot take it")
@@ -80,11 +81,12 @@ def to_lpform(ir: ModelIR) -> LPForm:
         A = CSRMatrix.empty((0, nv))
         row_lower = row_upper = np.zeros(0)
     if ir.variables:
-        col_lower = np.concatenate([v.lower for v in ir.variables])
-        col_upper = np.concatenate([v.upper for v in ir.variables])
-        integrality = np.concatenate([v.integer for v in ir.variables])
+        col_lower = np.concatenate([v.lower for v in ir.variables] + [np.full(npw, -np.inf)])
+        col_upper = np.concatenate([v.upper for v in ir.variables] + [np.full(npw, np.inf)])
+        integrality = np.concatenate([v.integer for v in ir.variables] + [np.zeros(npw, dtype=bool)])
         if any(v.init is not None for v in ir.variables):
-            x0 = np.concatenate([v.init if v.init is not None else np.zeros(v.size) for v in ir.variables])
+            x0 = np.concatenate([v.init if v.init is not None else np.zeros(v.size) for v in ir.variables]
+                                + [np.zeros(npw)])
         else:
             x0 = None  # no starting values given: nothing to hand the solver
     else:
@@ -94,7 +96,7 @@ def to_lpform(ir: ModelIR) -> LPForm:
     return LPForm(
         c=cvec, A=A, row_lower=row_lower, row_upper=row_upper, col_lower=col_lower, col_upper=col_upper,
         sense=sense, c0=c0, Q=Q, integrality=integrality if integrality.any() else None,
-        layout=layout_of(ir), x0=x0,
+        layout=layout_of(ir), x0=x0, piecewise=list(ir.piecewise),
     )
 
 

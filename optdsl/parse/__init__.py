@@ -1,1 +1,1 @@
-"""optdsl/parse"""
+"""optdsl/parse: model text to the AST."""

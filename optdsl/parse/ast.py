@@ -150,6 +150,25 @@ class IfThen(Expr):
     otherwise: Expr | None = None
 
 
+@dataclass(frozen=True)
+class PiecewiseItem(Node):
+    """One item of a breakpoint or slope list: `b` or the indexed `{k in 1..n-1} b[k]`."""
+
+    value: Expr
+    indexing: Indexing | None = None
+
+
+@dataclass(frozen=True)
+class Piecewise(Expr):
+    """AMPL's `<<breakpoints; slopes>> arg` or `<<...>> (arg, zero)`: the piecewise-linear
+    function with slope slopes[k] between breakpoints k-1 and k, 0 at arg = zero (default 0)."""
+
+    breakpoints: tuple[PiecewiseItem, ...]
+    slopes: tuple[PiecewiseItem, ...]
+    arg: Expr
+    zero: Expr | None = None
+
+
 # ------------------------------------------------------------------------- set expressions
 @dataclass(frozen=True)
 class TupleExpr(Expr):
@@ -353,6 +372,8 @@ class SolveStmt(Stmt):
 class DisplayStmt(Stmt):
     items: tuple[Expr, ...]
     indexing: Indexing | None = None
+    redirect: Expr | None = None  # `> file` / `>> file`: the file name, a string expression
+    append: bool = False
 
 
 @dataclass(frozen=True)
@@ -361,6 +382,8 @@ class PrintfStmt(Stmt):
     args: tuple[Expr, ...] = ()
     indexing: Indexing | None = None
     format_expr: Expr | None = None  # a format computed per member (GMPL); `format` is then ""
+    redirect: Expr | None = None  # `> file` / `>> file`: the file name, a string expression
+    append: bool = False
 
 
 @dataclass(frozen=True)

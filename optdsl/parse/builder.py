@@ -12,10 +12,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lark import Token, Transformer, Tree
-
 from optdsl.errors import ModelSyntaxError, Span, did_you_mean
 from optdsl.parse import ast
+from optdsl.parse.lark_loader import Token, Transformer, Tree
 
 # Reserved words: the keyword terminals of the grammar (tests check the two agree).
 KEYWORDS = frozenset(
@@ -351,16 +350,31 @@ class AstBuilder(Transformer):
 
     def display_stmt(self, c: list) -> ast.DisplayStmt:
         braces = c[1] if isinstance(c[1], _Braces) else None
-        return ast.DisplayStmt(tuple(c[-2]), indexing=self._indexing(braces), span=self.span_of(c))
+        items, redirect, append = self._redirect(c)
+        return ast.DisplayStmt(tuple(items), indexing=self._indexing(braces), redirect=redirect, append=append,
+                               span=self.span_of(c))
 
     def printf_stmt(self, c: list) -> ast.PrintfStmt:
         braces = c[1] if isinstance(c[1], _Braces) else None
-        fmt, *args = next(x for x in c if isinstance(x, list))
+        (fmt, *args), redirect, append = self._redirect(c)
+        more = {"indexing": self._indexing(braces), "redirect": redirect, "append": append, "span": self.span_of(c)}
         if isinstance(fmt, ast.Str):
-            return ast.PrintfStmt(fmt.value, tuple(args), indexing=self._indexing(braces), span=self.span_of(c))
+            return ast.PrintfStmt(fmt.value, tuple(args), **more)
         # a computed format, as in GMPL's `printf (if j = 1 then "" else " + ") & "%g x%d", ...`
-        return ast.PrintfStmt("", tuple(args), indexing=self._indexing(braces), format_expr=fmt,
-                              span=self.span_of(c))
+        return ast.PrintfStmt("", tuple(args), format_expr=fmt, **more)
+
+    @staticmethod
+    def _redirect(c: list) -> tuple[list, ast.Expr | None, bool]:
+        """The arguments of display/printf and where they go: `>> file` is its own token; `> file`
+        has parsed as a comparison ending the last argument, which AMPL and GMPL read as the file."""
+        items = list(next(x for x in c if isinstance(x, list)))
+        if any(isinstance(t, Token) and t.type == "APPEND_TO" for t in c):
+            return items, c[-2], True
+        last = items[-1]
+        # a file is named by a string, a name or a string expression; `… > 1.7e9` stays a comparison
+        if isinstance(last, ast.Compare) and last.op == ">" and not isinstance(last.right, ast.Num):
+            return items[:-1] + [last.left], last.right, False
+        return items, None, False
 
     def for_stmt(self, c: list) -> ast.ForStmt:
         body = tuple(s for s in c[2:] if isinstance(s, ast.Stmt))
@@ -485,6 +499,25 @@ class AstBuilder(Transformer):
 
     def if_expr(self, c: list) -> ast.IfThen:
         return ast.IfThen(c[1], c[3], c[5], span=self.span_of(c))
+
+    # `<<b; s>> arg`: the term, its two lists, and `(arg, zero)` split off the operand
+    def piecewise(self, c: list) -> ast.Piecewise:
+        operand, zero = c[5], None
+        if isinstance(operand, ast.TupleExpr):
+            if len(operand.items) != 2:
+                raise self.error("a piecewise-linear term takes '(argument, zero point)'", operand.span,
+                                 "write '<<b; s>> (x, z)' for the function that is 0 at x = z")
+            operand, zero = operand.items
+        return ast.Piecewise(tuple(c[1]), tuple(c[3]), operand, zero, span=self.span_of(c))
+
+    def pwl_items(self, c: list) -> list:
+        return [x for x in c if not isinstance(x, Token)]
+
+    def pwl_item(self, c: list) -> ast.PiecewiseItem:
+        return ast.PiecewiseItem(c[0], span=c[0].span)
+
+    def pwl_indexed_item(self, c: list) -> ast.PiecewiseItem:
+        return ast.PiecewiseItem(c[1], self._indexing(c[0]), span=self.span_of(c))
 
     def braces(self, c: list) -> _Braces:
         return _Braces(tuple(c[1] or ()), c[3], self.span_of(c))

@@ -13,12 +13,10 @@ import re
 from copy import copy
 from typing import Any
 
-from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
 from optdsl.errors import ModelSyntaxError, Span, did_you_mean, split_lines
 from optdsl.parse import ast
 from optdsl.parse.builder import KEYWORDS, RESERVED, STATEMENT_WORDS, _Attr, _Braces, _Op
+from optdsl.parse.lark_loader import Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 STATEMENT_START = frozenset(
     "SET PARAM VAR MINIMIZE MAXIMIZE SUBJECT_TO ST CHECK OPTION DATA DATA_SECTION END SOLVE "
@@ -26,7 +24,7 @@ STATEMENT_START = frozenset(
 )
 _EXPR_START = frozenset(
     "NAME NUMBER STRING LPAR LBRACE MINUS PLUS NOT SUM PROD MIN MAX FORALL EXISTS UNION INTER "
-    "SETOF IF".split()
+    "SETOF IF PWL_OPEN".split()
 )
 _OPERATORS = frozenset(
     "PLUS MINUS STAR SLASH POW DIV MOD LESS AMP DOTDOT BY CROSS INTER UNION DIFF SYMDIFF LT LE EQ "
@@ -39,7 +37,7 @@ _SYMBOLS = {
     "LBRACE": "{", "RBRACE": "}", "LSQB": "[", "RSQB": "]", "LPAR": "(", "RPAR": ")",
     "LARROW": "<-", "TILDE": "~", "LE": "<=", "GE": ">=", "NE": "!=", "EQEQ": "==", "LT": "<",
     "GT": ">", "EQ": "=", "PLUS": "+", "MINUS": "-", "POW": "^", "STAR": "*", "SLASH": "/",
-    "AMP": "&", "SUBJECT_TO": "subject to", "ST": "s.t.",
+    "AMP": "&", "SUBJECT_TO": "subject to", "ST": "s.t.", "PWL_OPEN": "<<", "PWL_CLOSE": ">>",
 }
 _WORDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "$END": "the end of the file",
           "DATA_SECTION": "'data;'"}
@@ -191,11 +189,6 @@ def _unsupported(tok: Token, stack: list, text: str):
     if tok.type == "NAME" and tok.value in _UNSUPPORTED:
         what, hint = _UNSUPPORTED[tok.value]
         return lambda span: ModelSyntaxError(f"{what} are not supported yet", span, hint)
-    if tok.type == "LT" and (text[tok.end_pos:tok.end_pos + 1] == "<" or (
-            stack and _is_tok(stack[-1], "LT") and stack[-1].end_pos == tok.start_pos)):
-        return lambda span: ModelSyntaxError(
-            "piecewise-linear terms <<breakpoints; slopes>> are not supported yet", span,
-            "model the pieces with a variable per segment, or with SOS2-style binaries")
     return None
 
 

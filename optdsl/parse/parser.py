@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from optdsl.parse import ast
+from optdsl.user_cache import cache_file, write_atomically
 
 _FORMAT = "optdsl-lark-tables-1"
 _lock = threading.Lock()  # one parse at a time: the builder holds the current source
@@ -28,9 +29,8 @@ _state: dict[str, Any] = {}
 
 def parse(text: str, file: str = "<model>") -> ast.Model:
     """Parse model text; spans name `file` and carry `text`, so errors can show the line."""
-    from lark.exceptions import UnexpectedInput
-
     from optdsl.parse.builder import Source
+    from optdsl.parse.lark_loader import UnexpectedInput
 
     text = _before_trailer(text.removeprefix("\ufeff"))
     with _lock:
@@ -77,20 +77,27 @@ def _statement_word_as_name(exc: Any) -> bool:
     """A word that only starts statements (`solve`, `data`, ...) met where only a name fits is
     that name, as in GMPL: LALR's merged lookaheads can make the lexer take it for the keyword
     right after a `}` or an expression. The network words (`node`, `from`, `obj`, ...) are names
-    the same way outside their declarations."""
-    from lark import Token
-    from lark.exceptions import UnexpectedToken
-
+    the same way outside their declarations, and a `>>` read as the wrong one of its two terminals
+    is the other."""
     from optdsl.parse.builder import NETWORK_WORDS, STATEMENT_ONLY
+    from optdsl.parse.lark_loader import Token, UnexpectedToken
 
     tok = getattr(exc, "token", None)
-    if not isinstance(exc, UnexpectedToken) or tok is None or (
-            tok.value not in STATEMENT_ONLY and tok.value not in NETWORK_WORDS):
+    if not isinstance(exc, UnexpectedToken) or tok is None:
         return False
-    if "NAME" not in exc.interactive_parser.accepts():
+    other = _SAME_TEXT.get(tok.type)
+    if other is None and tok.value not in STATEMENT_ONLY and tok.value not in NETWORK_WORDS:
         return False
-    exc.interactive_parser.feed_token(Token.new_borrow_pos("NAME", tok.value, tok))
+    want = other or "NAME"
+    if want not in exc.interactive_parser.accepts():
+        return False
+    exc.interactive_parser.feed_token(Token.new_borrow_pos(want, tok.value, tok))
     return True
+
+
+# Terminals that spell the same text: where LALR's merged lookaheads let the lexer read the one
+# the parser cannot take, the other is meant (`>>` closes a piecewise term or appends to a file).
+_SAME_TEXT = {"APPEND_TO": "PWL_CLOSE", "PWL_CLOSE": "APPEND_TO"}
 
 
 def parse_file(path: str | os.PathLike[str]) -> ast.Model:
@@ -128,7 +135,7 @@ def _build(builder: Any) -> Any:
     import hashlib
     import json
 
-    import lark
+    from optdsl.parse.lark_loader import lark
 
     grammar = grammar_text()
     options = dict(transformer=builder)
@@ -148,26 +155,11 @@ def _build(builder: Any) -> Any:
 
 
 def _cache_file(key: str) -> Path | None:
-    base = os.environ.get("OPTDSL_CACHE_DIR")
-    if base is None:
-        root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        base = os.path.join(root, "optdsl")
-    if not base:
-        return None
-    try:
-        os.makedirs(base, mode=0o700, exist_ok=True)
-        st = os.stat(base)
-    except OSError:
-        return None
-    # Only a directory that nobody else can write may feed us parse tables.
-    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-        return None
-    return Path(base) / f"parser-{key}.json"
+    return cache_file(f"parser-{key}.json")
 
 
 def _save(parser: Any, path: Path) -> None:
     import json
-    import tempfile
 
     from lark.grammar import Rule
     from lark.lexer import TerminalDef
@@ -176,15 +168,11 @@ def _save(parser: Any, path: Path) -> None:
     # Callbacks are code, not data: they are passed again when loading.
     data["options"] = {k: v for k, v in data["options"].items()
                        if k not in ("transformer", "lexer_callbacks", "postlex", "edit_terminals")}
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".parser-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(_encode({"data": data, "memo": memo}), f, separators=(",", ":"))
-        os.replace(tmp, path)
-    except (OSError, TypeError, ValueError):
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+        text = json.dumps(_encode({"data": data, "memo": memo}), separators=(",", ":"))
+    except (TypeError, ValueError):
+        return
+    write_atomically(path, text)
 
 
 # lark's serialized tables use int dict keys and tuples, which JSON lacks: tag them.

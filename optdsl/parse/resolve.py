@@ -58,6 +58,8 @@ DATA_PLACES = {
     "check": ("a check", "checks are evaluated on data"),
     "range": ("the bounds of a range constraint", "write two constraints instead"),
     "column": ("a coefficient or factor", "coefficients are evaluated on data"),
+    "piecewise": ("the breakpoints, slopes or zero point of a piecewise-linear term",
+                  "they are evaluated on data"),
 }
 
 
@@ -203,10 +205,14 @@ class Checker(StatementChecks, NetworkChecks):
             inner = self.bind(st.indexing, replace(env, script=True))
             for item in st.items:
                 self.expr(item, replace(inner, whole=True))
+            if st.redirect is not None:
+                self.expr(st.redirect, inner)
         elif isinstance(st, ast.PrintfStmt):
             inner = self.bind(st.indexing, replace(env, script=True))
             for arg in st.args + ((st.format_expr,) if st.format_expr is not None else ()):
                 self.expr(arg, inner)
+            if st.redirect is not None:
+                self.expr(st.redirect, inner)
         elif isinstance(st, ast.ForStmt):
             inner = self.bind(st.indexing, replace(env, script=True))
             for inner_st in st.body:
@@ -356,6 +362,8 @@ class Checker(StatementChecks, NetworkChecks):
             elif isinstance(n, ast.SetOf):
                 kids.append((n.item, replace(cur, data="set")))
             return kids
+        if isinstance(n, ast.Piecewise):
+            return self.piecewise_children(n, k)
         if isinstance(n, ast.IfThen):
             kids = [(n.condition, replace(k, data="if")), (n.then, k)]
             return kids + ([(n.otherwise, k)] if n.otherwise is not None else [])
@@ -364,6 +372,41 @@ class Checker(StatementChecks, NetworkChecks):
         if isinstance(n, ast.RangeSet):
             return [(x, k) for x in (n.start, n.stop, n.step) if x is not None]
         return []
+
+    def piecewise_children(self, n: ast.Piecewise, env: Env) -> list[tuple[ast.Expr, Env]]:
+        """Each list item is data, with the dummies of its own indexing; the argument is not."""
+        data = replace(env, data="piecewise")
+        kids: list[tuple[ast.Expr, Env]] = []
+        for item in (*n.breakpoints, *n.slopes):
+            cur = data
+            if item.indexing is not None:
+                for entry in item.indexing.entries:
+                    kids.append((entry.set, replace(cur, data="index")))
+                    cur = self.bind_entry(entry, cur)
+                if item.indexing.condition is not None:
+                    kids.append((item.indexing.condition, replace(cur, data="filter")))
+            kids.append((item.value, cur))
+        kids.append((n.arg, env))
+        if n.zero is not None:
+            kids.append((n.zero, data))
+        return kids
+
+    def piecewise(self, n: ast.Piecewise, kinds: list[str]) -> str:
+        """Every value of the term must be a number (kinds come in piecewise_children's order)."""
+        at = 0
+        for item in (*n.breakpoints, *n.slopes):
+            if item.indexing is not None:
+                for entry in item.indexing.entries:
+                    self.index_set(entry.set, kinds[at])
+                    at += 1
+                at += item.indexing.condition is not None
+            self.numeric(item.value, kinds[at])
+            at += 1
+        for part in (n.arg, n.zero):
+            if part is not None:
+                self.numeric(part, kinds[at])
+                at += 1
+        return NUM
 
     def finish(self, n: ast.Expr, env: Env, kinds: list[str]) -> str:
         if isinstance(n, ast.Num):
@@ -436,6 +479,8 @@ class Checker(StatementChecks, NetworkChecks):
                     self.error(f"{describe(item, self.symbols)} cannot be a member of a set",
                                item.span, "write the set itself, or '{i in I}' for its members")
             return SET
+        if isinstance(n, ast.Piecewise):
+            return self.piecewise(n, kinds)
         if isinstance(n, ast.IfThen):
             return kinds[1] if kinds[1] != ANY or len(kinds) < 3 else kinds[2]
         return ANY

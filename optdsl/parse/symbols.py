@@ -6,6 +6,7 @@ later stages read `info.symbols` (kind, declaration node, subscripts, index sets
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from optdsl.data.store import Declared
@@ -104,13 +105,25 @@ class ModelErrors(ModelError):
         return "\n".join(parts) + f"\n{len(self.errors)} errors"
 
 
+def set_items(e: ast.SetLiteral, is_set_name: Callable[[str], bool]) -> list[bool] | None:
+    """Which members of `{…}` are sets, when at least one is: then the literal is an indexing
+    expression used as a set (AMPL, GMPL), the product of its members, and a member that is a
+    number or a label stands for the set of that one value (GMPL's `{cols, 1}` is cols × {1}).
+    None for an ordinary set of labels."""
+    def is_set(i: ast.Expr) -> bool:
+        if isinstance(i, ast.Ref):
+            return not i.subs and is_set_name(i.name)
+        return isinstance(i, (ast.RangeSet, ast.SetLiteral, ast.SetBuilder, ast.SetOp))
+    flags = [is_set(i) for i in e.items]
+    if not any(flags) or any(isinstance(i, ast.TupleExpr) for i in e.items):
+        return None
+    return flags
+
+
 def sets_as_indexing(e: ast.SetLiteral, symbols: dict[str, Symbol]) -> bool:
-    """`{rows, cols}` whose members all name sets is an indexing expression used as a set (AMPL,
-    GMPL): the product rows × cols, not a set of two labels."""
-    return bool(e.items) and all(
-        isinstance(i, ast.Ref) and not i.subs and getattr(symbols.get(i.name), "kind", None) == "set"
-        for i in e.items
-    )
+    """`{rows, cols}` with a member that is a set is an indexing expression used as a set: the
+    product rows × cols, not a set of two labels (see set_items)."""
+    return set_items(e, lambda n: getattr(symbols.get(n), "kind", None) == "set") is not None
 
 
 def _sum_or_none(widths: list[int | None]) -> int | None:
@@ -128,8 +141,9 @@ def set_dimen(e: ast.Expr | None, symbols: dict[str, Symbol]) -> int | None:
         if isinstance(e, ast.SetLiteral):
             if not e.items:
                 return None
-            if sets_as_indexing(e, symbols):  # `{rows, cols}`: the product of the named sets
-                return _sum_or_none([set_dimen(i, symbols) for i in e.items])
+            flags = set_items(e, lambda n: getattr(symbols.get(n), "kind", None) == "set")
+            if flags is not None:  # `{rows, cols}`, `{cols, 1}`: the product of the members
+                return _sum_or_none([set_dimen(i, symbols) if f else 1 for i, f in zip(e.items, flags, strict=True)])
             first = e.items[0]
             return len(first.items) if isinstance(first, ast.TupleExpr) else 1
         if isinstance(e, ast.SetOp):
