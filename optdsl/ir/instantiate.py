@@ -52,7 +52,8 @@ class _Builder:
         self.ev = Evaluator(seed)
         self.ir = ModelIR(name=model.file)
         self.offset = 0
-        targets = {s.name: s for s in model.statements if isinstance(s, (ast.ConstraintDecl, ast.Objective))}
+        stmts = [*model.statements, *(t for s in model.statements if isinstance(s, ast.LowerBlock) for t in s.body)]
+        targets = {s.name: s for s in stmts if isinstance(s, (ast.ConstraintDecl, ast.Objective))}
         self.columns = Columns(self.ev, targets, self._grid)
 
     def run(self) -> ModelIR:
