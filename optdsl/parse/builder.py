@@ -328,7 +328,7 @@ class AstBuilder(Transformer):
         """The arguments of display/printf and where they go: `>> file` is its own token; `> file`
         has parsed as a comparison ending the last argument, which AMPL and GMPL read as the file."""
         items = list(next(x for x in c if isinstance(x, list)))
-        if any(isinstance(t, Token) and t.type == "APPEND_TO" for t in c):
+        if any(isinstance(t, Token) and t.type == "PWL_CLOSE" for t in c):
             return items, c[-2], True
         last = items[-1]
         # a file is named by a string, a name or a string expression; `… > 1.7e9` stays a comparison
