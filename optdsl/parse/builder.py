@@ -25,7 +25,8 @@ KEYWORDS = frozenset(
 # Keywords that only start statements are not reserved, as in GMPL: `param data {...}` (Stigler's
 # diet among GLPK's examples) names a param, and the contextual lexer reads it as a name there.
 STATEMENT_ONLY = frozenset("check option data end solve display printf for table".split())
-RESERVED = KEYWORDS - STATEMENT_ONLY
+# `prod` is the iterated product only before `{`; elsewhere it is a name (the AMPL book's bigprod.mod).
+RESERVED = KEYWORDS - STATEMENT_ONLY - {"prod"}
 
 # Words that start a statement, for "unknown statement" hints.
 STATEMENT_WORDS = (
