@@ -33,7 +33,9 @@ DEFAULT = Path("/usr/share/doc/glpk-utils/examples")
 _GLP_OBJ = re.compile(r"^Objective:\s+\S+\s*=\s*([-+0-9.eE]+)", re.M)
 _OPT_OBJ = re.compile(r"^objective:\s+([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$", re.M)
 # AMPL book models written column-wise or as networks, and the row-wise model of the same problem
-TWINS = {"net1node": "net1", "net3node": "net3", "netmax3": "netmax", "distnode": "dist", "trainode": "train"}
+TWINS = {"net1node": "net1", "net3node": "net3", "netmax3": "netmax", "distnode": "dist", "trainode": "train",
+         "net2": "net1", "transp2": "transp", "steelT2": "steelT"}
+GUESSED: set[str] = set()  # AMPL book models whose data file was found by name alone
 
 
 def _copy(files: list[Path]) -> Path:
@@ -106,6 +108,7 @@ def book_index(folder: Path) -> dict[str, str]:
 
 
 def data_for(model: Path, given: str) -> Path | None:
+    """The model's data file; one found by name alone is marked `guessed` in GUESSED."""
     if given:
         return model.parent / given
     if re.search(r"^\s*data\s*;", model.read_text(errors="replace"), re.M):
@@ -114,6 +117,7 @@ def data_for(model: Path, given: str) -> Path | None:
     for cut in range(len(stem), 2, -1):  # net1node -> net1, econmin -> econ, transp2 -> transp
         for base in (stem[:cut], stem[:cut].removesuffix("node"), stem[:cut].removesuffix("min")):
             if (model.parent / f"{base}.dat").exists():
+                GUESSED.add(model.name)
                 return model.parent / f"{base}.dat"
     return model.parent / "(none)"
 
@@ -150,6 +154,9 @@ def main() -> int:
             continue
         g = glpsol(model, data, args.time_limit)
         o = optdsl(model, data, args.time_limit)
+        if model.name in GUESSED and g[0] != "ok" and ("is not declared in the model" in o[2] or "no data for" in o[2]):
+            no_data.append(f"{model.name} ({data.name} is another model's)")  # the guess was wrong
+            continue
         answers[model.stem] = g if g[0] == "ok" else o[:2]
         ref, source = g, "glpsol"
         twin = TWINS.get(model.stem)
@@ -170,7 +177,7 @@ def main() -> int:
     summary = (f"\n{total} models: {n_ran} solved by optdsl; {n_same} of the {n_ref} with a reference give the "
                f"reference's answer; glpsol hits the {args.time_limit:g} s limit on {n_timed}.\n")
     if no_data:
-        summary += f"Not run, no data published with them: {', '.join(no_data)}.\n"
+        summary += f"Not run, no data published for them: {', '.join(no_data)}.\n"
     table = ("| model | data | reference | optdsl | | first error |\n|---|---|---|---|---|---|\n"
              + "\n".join(rows) + "\n" + summary)
     print(summary)

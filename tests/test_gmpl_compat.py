@@ -442,3 +442,18 @@ end;
     assert main(["solve", str(path)]) == 0
     out = capsys.readouterr().out
     assert "1 1\n2 1\n3 1\n17\n18\n27\n28\n37\n38\n9\n" in out
+
+
+def test_prod_names_a_set_unless_it_is_followed_by_an_indexing():
+    # the AMPL book's bigprod.mod: `set prod;` beside the iterated product prod {…}
+    r = solve("""set prod := 1..3; var x {prod} >= 1;
+minimize z: sum {p in prod} x[p] + prod {i in prod} i;""")
+    assert r.objective == pytest.approx(3 + 6)
+
+
+def test_infinity_in_variable_bounds():
+    # the AMPL book's score.mod: `>= if … then 0 else -Infinity`
+    r = solve("""set J := 1..2; param sign {j in J} symbolic := if j = 1 then 'pos' else 'free';
+var w {j in J} >= if sign[j] = 'pos' then 0 else -Infinity, <= +Infinity;
+minimize z: sum {j in J} (w[j] + 3)^2;""")
+    assert r.value("w").tolist() == pytest.approx([0.0, -3.0], abs=1e-6)  # the first is held at its bound 0

@@ -404,7 +404,7 @@ def test_every_terminal_is_named_and_keywords_match() -> None:
     lark_parser = _parser()[0]
     names = {t.name for t in lark_parser.terminals}
     assert not [n for n in names if n.startswith("__")], "anonymous terminals in the grammar"
-    words = set(re.findall(r"^[A-Z_]+\.2: /(\w+)\\b/", grammar_text(), re.M))
+    words = set(re.findall(r"^[A-Z_]+\.2: /(\w+)\\b", grammar_text(), re.M))
     assert words == set(KEYWORDS)
 
 

@@ -300,6 +300,8 @@ class Evaluator(FunctionCalls):
         if name in self.sets and not e.subs:
             raise ModelError(f"set '{name}' used where a number is expected", e.span,
                              hint=f"use card({name}) for its size")
+        if name == "Infinity" and not e.subs:  # AMPL's constant: an infinite bound (`<= +Infinity`)
+            return np.full(grid.n, np.inf)
         raise ModelError(f"undefined name '{name}'", e.span)
 
     def _v_Suffix(self, e: ast.Suffix, grid: Grid) -> np.ndarray:

@@ -29,7 +29,8 @@ STATEMENT_ONLY = frozenset("check option data end solve display printf for table
 # AMPL's network and column-wise words are keywords only inside their declarations: elsewhere
 # (`set node;`, `param from;`) they are names, as the parser's error hook makes them.
 NETWORK_WORDS = frozenset("node arc from to obj coeff cover".split())
-RESERVED = KEYWORDS - STATEMENT_ONLY - NETWORK_WORDS
+# `prod` is the iterated product only before `{`; elsewhere it is a name (the AMPL book's bigprod.mod).
+RESERVED = KEYWORDS - STATEMENT_ONLY - NETWORK_WORDS - {"prod"}
 
 # Words that start a statement, for "unknown statement" hints.
 STATEMENT_WORDS = (
@@ -368,7 +369,7 @@ class AstBuilder(Transformer):
         """The arguments of display/printf and where they go: `>> file` is its own token; `> file`
         has parsed as a comparison ending the last argument, which AMPL and GMPL read as the file."""
         items = list(next(x for x in c if isinstance(x, list)))
-        if any(isinstance(t, Token) and t.type == "APPEND_TO" for t in c):
+        if any(isinstance(t, Token) and t.type == "PWL_CLOSE" for t in c):
             return items, c[-2], True
         last = items[-1]
         # a file is named by a string, a name or a string expression; `… > 1.7e9` stays a comparison

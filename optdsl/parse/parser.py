@@ -77,27 +77,18 @@ def _statement_word_as_name(exc: Any) -> bool:
     """A word that only starts statements (`solve`, `data`, ...) met where only a name fits is
     that name, as in GMPL: LALR's merged lookaheads can make the lexer take it for the keyword
     right after a `}` or an expression. The network words (`node`, `from`, `obj`, ...) are names
-    the same way outside their declarations, and a `>>` read as the wrong one of its two terminals
-    is the other."""
+    the same way outside their declarations."""
     from optdsl.parse.builder import NETWORK_WORDS, STATEMENT_ONLY
     from optdsl.parse.lark_loader import Token, UnexpectedToken
 
     tok = getattr(exc, "token", None)
-    if not isinstance(exc, UnexpectedToken) or tok is None:
+    if not isinstance(exc, UnexpectedToken) or tok is None or (
+            tok.value not in STATEMENT_ONLY and tok.value not in NETWORK_WORDS):
         return False
-    other = _SAME_TEXT.get(tok.type)
-    if other is None and tok.value not in STATEMENT_ONLY and tok.value not in NETWORK_WORDS:
+    if "NAME" not in exc.interactive_parser.accepts():
         return False
-    want = other or "NAME"
-    if want not in exc.interactive_parser.accepts():
-        return False
-    exc.interactive_parser.feed_token(Token.new_borrow_pos(want, tok.value, tok))
+    exc.interactive_parser.feed_token(Token.new_borrow_pos("NAME", tok.value, tok))
     return True
-
-
-# Terminals that spell the same text: where LALR's merged lookaheads let the lexer read the one
-# the parser cannot take, the other is meant (`>>` closes a piecewise term or appends to a file).
-_SAME_TEXT = {"APPEND_TO": "PWL_CLOSE", "PWL_CLOSE": "APPEND_TO"}
 
 
 def parse_file(path: str | os.PathLike[str]) -> ast.Model:
