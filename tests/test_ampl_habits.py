@@ -51,3 +51,17 @@ def test_environment_options_reported_with_verbose(files, capsys):
 def test_command_line_solver_is_still_checked(files, capsys):
     assert main(["solve", str(files / "m.mod"), str(files / "m.dat"), "--solver", "cplex"]) == 2
     assert "unknown solver 'cplex'" in capsys.readouterr().err
+
+
+def test_assign_after_a_slice_in_data():
+    # AMPL's oil.dat (ampl/mp tests): `set blend (P,*) := a b` and `param io [*,M,*] := …`
+    from optdsl.api.model import parse_model
+
+    r = parse_model("""set F; set I; set B within {F, I}; param io {I, {"M"}, F} default 0;
+var x {B} >= 0, <= 1; maximize z: sum {(f, i) in B} io[i, "M", f] * x[f, i];
+data;
+set F := p q; set I := a b c;
+set B (p,*) := a b (q,*) := c;
+param io [*,M,*] := a p 2  b p 3  c q 5;
+end;""").solve()
+    assert r.objective == pytest.approx(2 + 3 + 5)  # every x at its upper bound 1

@@ -21,6 +21,9 @@ from .dat_reader import Reader
 from .dat_tokens import END, WORD, Tokens
 from .store import DataStore, Declared
 
+# AMPL script commands that appear after data in AMPL files (`let _con[1] := 0;`), named when met
+_AMPL_COMMANDS = frozenset("let fix unfix reset include model problem solve display print printf write option".split())
+
 
 def parse_dat(
     text: str,
@@ -67,5 +70,8 @@ def _run(r: Reader) -> None:
             if word is not None and word in r.schema:
                 d = r.schema[word]
                 hint = f"start the statement with '{d.kind}': {d.kind} {word} := ...;"
+            if word in _AMPL_COMMANDS:
+                t.fail(f"AMPL's command '{word}' is not supported: a data section holds set, param and var "
+                       "statements", hint="give values in the data ('param p := …;', 'var x := …;')")
             t.fail(f"expected a data statement ('set' or 'param'), found {t.describe(t.i)}", hint=hint)
     check_duplicates(r)

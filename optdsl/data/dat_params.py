@@ -101,6 +101,7 @@ def _records(r: Reader, acc: _Entries, what: str) -> None:
             if len(items) != k:
                 t.fail(f"{what} has {plural(k, 'index')}; the slice has {plural(len(items), 'position')}", start)
             template = items  # with no '*' (GMPL's `[HELWAN,COKE_GAS] 16.0`) one value follows
+            t.accept(":=")  # `param io [*,MID_C,*] := …` (AMPL allows ':=' after a slice)
         elif s == "(tr)" or s == ":":
             tr = s == "(tr)"
             if tr:

@@ -168,6 +168,7 @@ class Reader:
                     t.fail(f"{what} has members of {plural(k, 'label')}; {shown} has {len(items)}", start)
                 if STAR in items:
                     template = items
+                    t.accept(":=")  # `(PREMIUM,*) := BUTANE SR_GAS` (AMPL allows ':=' after a slice)
                 else:
                     members.append(tuple(items) if k > 1 else items[0])
                     toks.append(start)
