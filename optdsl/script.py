@@ -214,5 +214,9 @@ class PostSolve:
             self._bodies[con.name] = expr_value(con.expr, self.x)
         return self._bodies[con.name]
 
+    def evaluate(self, expr: Expr) -> np.ndarray:
+        """The value of an expression in the variables (a defined variable's) at the solution."""
+        return expr_value(expr, self.x)
+
     def objective_value(self, name: str) -> float:
         return float(expr_value(self.objectives[name].expr, self.x)[0])

@@ -65,3 +65,51 @@ set B (p,*) := a b (q,*) := c;
 param io [*,M,*] := a p 2  b p 3  c q 5;
 end;""").solve()
     assert r.objective == pytest.approx(2 + 3 + 5)  # every x at its upper bound 1
+
+
+def test_defined_variables_stand_for_their_expressions(capsys, tmp_path):
+    # AMPL's `var h = expr;` over variables (hs54.mod, rosenbr.mod in AMPL's tests): no column of
+    # its own. min sum_i (y[i] - i)^2 + (t - 1)^2 with y[i] = 2 x[i], t = x[1] + x[2]: by hand,
+    # y[i] = i exactly is reachable (x = (0.5, 1)) with t = 1.5, so the optimum trades the two:
+    # minimize (2a-1)^2 + (2b-2)^2 + (a+b-1)^2, solved below with numpy's least squares.
+    import numpy as np
+
+    path = tmp_path / "d.mod"
+    path.write_text("""set I := 1..2; var x {I};
+var y {i in I} = 2 * x[i];
+var t = x[1] + x[2];
+minimize f: sum {i in I} (y[i] - i)^2 + (t - 1)^2;
+s.t. cap: t <= 10;
+solve;
+printf "%.6f %.6f %.6f\\n", y[1], y[2], t;
+""")
+    assert main(["solve", str(path)]) == 0
+    A, b = np.array([[2.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, 2.0, 1.0])
+    xs = np.linalg.lstsq(A, b, rcond=None)[0]
+    want = f"{2 * xs[0]:.6f} {2 * xs[1]:.6f} {xs.sum():.6f}\n"
+    out = capsys.readouterr().out
+    assert want in out
+    obj = float(next(ln for ln in out.splitlines() if ln.startswith("objective:")).split()[1])
+    assert obj == pytest.approx(float(np.sum((A @ xs - b) ** 2)), rel=1e-6)
+
+
+def test_defined_variable_with_bounds_is_refused(tmp_path, capsys):
+    path = tmp_path / "b.mod"
+    path.write_text("var x; var h >= 0, = x^2; minimize f: h;\n")
+    assert main(["solve", str(path)]) == 2
+    assert "defined variable 'h'" in capsys.readouterr().err
+
+
+def test_var_default_and_var_blocks_in_data(tmp_path):
+    # chemeq.mod: `var x {…} >= 0, default 0.1;`; blend.mod: `var: x := 1 0.04 …;` and `;;`
+    from optdsl.api.model import parse_model
+
+    m = parse_model("""set I; var x {I} >= 0, default 0.25; var y {I} default 0.5;
+minimize f: sum {i in I} ((x[i] - 1)^2 + (y[i] + 1)^2);
+data;
+set I := 1 2 3;
+var: x := 1 0.75  2 0.5 ;   ;
+end;""")
+    assert m.ir.var("x").init.tolist() == [0.75, 0.5, 0.25]
+    assert m.ir.var("y").init.tolist() == [0.5, 0.5, 0.5]
+    assert m.solve().objective == pytest.approx(0.0, abs=1e-8)

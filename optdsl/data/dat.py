@@ -52,8 +52,8 @@ def _run(r: Reader) -> None:
             r.set_statement()
         elif word == "param":
             param_statement(r)
-        elif word == "var" and t.i + 1 < len(t.texts) and getattr(
-                r.schema.get(t.texts[t.i + 1]), "kind", None) == "var":
+        elif word == "var" and t.i + 1 < len(t.texts) and (t.texts[t.i + 1] == ":" or getattr(
+                r.schema.get(t.texts[t.i + 1]), "kind", None) == "var"):
             param_statement(r, "var")  # AMPL's initial values in the data
         elif word == "data":
             t.i += 1

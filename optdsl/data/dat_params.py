@@ -54,7 +54,7 @@ def param_statement(r: Reader, kind: str = "param") -> None:
         if not t.at(":"):
             t.fail(f"expected ':' and the param names after 'param default', found {t.describe(t.i)}")
     if t.at(":"):
-        _block(r, default_i)
+        _block(r, default_i, kind)
         return
     name, decl, name_i = r.name(kind)
     what = f"{kind} '{name}'"
@@ -283,8 +283,9 @@ def _diagnose_table(r: Reader, decl: Declared, what: str, a: int, b: int, cols: 
     t.fail(f"the table for {what} does not divide into rows of a label and {plural(n, 'value')}", a)
 
 
-def _block(r: Reader, default_i: int | None) -> None:
-    """`param: [SET:] p q := k1 p1 q1  k2 p2 q2;` — several params (and optionally their set) at once."""
+def _block(r: Reader, default_i: int | None, kind: str = "param") -> None:
+    """`param: [SET:] p q := k1 p1 q1  k2 p2 q2;` — several params (and optionally their set) at once;
+    AMPL's `var: x y := …;` gives initial values the same way."""
     t = r.t
     t.i += 1
     set_i = None
@@ -293,10 +294,10 @@ def _block(r: Reader, default_i: int | None) -> None:
         t.i += 2
     params: list[tuple[str, Declared, int]] = []
     while t.kind() == WORD and not r.starts_statement(t.i):
-        params.append(r.name("param"))
+        params.append(r.name(kind))
         t.accept(",")
     if not params:
-        t.fail(f"expected the names of the params after 'param:', found {t.describe(t.i)}")
+        t.fail(f"expected the names of the {kind}s after '{kind}:', found {t.describe(t.i)}")
     first, k = params[0][0], params[0][1].dimen
     for name, decl, i in params:
         if decl.dimen == 0:

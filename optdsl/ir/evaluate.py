@@ -35,6 +35,7 @@ class Evaluator(FunctionCalls):
         self.params: dict[str, ParamValue] = {}
         self.missing: dict[str, np.ndarray] = {}  # param name -> mask of positions without data
         self.vars: dict[str, VarBlock] = {}
+        self.defined: dict[str, tuple[Domain | None, Expr]] = {}  # AMPL's `var h = expr;` over variables
         self.surrogates: set[str] = set()
         self.piecewise: list[PiecewiseTerm] = []  # terms over variables, each with its value columns
         self.piecewise_start: int | None = None  # first value column: set once all variables are known
@@ -284,6 +285,10 @@ class Evaluator(FunctionCalls):
             if self.post is not None:
                 return self.post.x[block.start + pos]
             return Expr.variables(block.start + pos)
+        if name in self.defined:  # a defined variable stands for its expression, member by member
+            dom, ex = self.defined[name]
+            rows = ex.gather(self._positions(name, dom, e, grid))
+            return self.post.evaluate(rows) if self.post is not None else rows
         if name in self.params:
             p = self.params[name]
             pos = self._positions(name, p.domain, e, grid)

@@ -380,6 +380,16 @@ class _Builder:
             v = self.ev.data_value(e, grid, f"a bound of variable '{d.name}'")
             return np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)).copy()
 
+        if d.fixed is not None:
+            value = self.ev.value(d.fixed, grid)
+            if isinstance(value, Expr) and not value.is_constant:
+                # AMPL's defined variable `var h {…} = expr;`: no column, it stands for its expression
+                if d.lower is not None or d.upper is not None or d.kind is not None or d.columns:
+                    raise ModelError(f"defined variable '{d.name}' (= an expression in variables) takes no "
+                                     "bounds, integrality or columns", d.span,
+                                     hint="state bounds as constraints on the expression")
+                self.ev.defined[d.name] = (dom, value if value.n == n else value.gather(np.zeros(n, np.int64)))
+                return
         lower, upper = data(d.lower, -INF), data(d.upper, INF)
         if d.fixed is not None:
             lower = upper = data(d.fixed, 0.0)

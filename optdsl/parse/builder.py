@@ -169,7 +169,7 @@ class AstBuilder(Transformer):
         return ast.VarDecl(
             self.name(name), indexing=self._indexing(c[2]), kind=_val(attrs, "flag"),
             lower=by_op.get(">="), upper=by_op.get("<="), fixed=by_op.get("="),
-            init=_val(attrs, "value"), span=self.span_of(c),
+            init=_val(attrs, "value") or _val(attrs, "default"), span=self.span_of(c),
         )
 
     def _attrs(self, c: list, what: str) -> dict[str, Any]:

@@ -170,9 +170,11 @@ class Checker(StatementChecks, NetworkChecks):
                 self.error(f"'in' needs a set in the declaration of param '{st.name}'", st.within.span)
         elif isinstance(st, ast.VarDecl):
             inner = self.bind(st.indexing, replace(env, data="bound"))
-            for part in (st.lower, st.upper, st.fixed):
+            for part in (st.lower, st.upper):
                 if part is not None:
                     self.numeric(part, self.expr(part, inner))
+            if st.fixed is not None:  # `var h = expr;`: fixed on data, AMPL's defined variable on variables
+                self.numeric(st.fixed, self.expr(st.fixed, replace(inner, data=None)))
             if st.init is not None:
                 self.numeric(st.init, self.expr(st.init, replace(inner, data="init")))
             if st.columns:
