@@ -382,3 +382,16 @@ def test_errors_carry_spans_with_the_source() -> None:
 
 def test_scripts_may_filter_on_variables_after_solve() -> None:
     check_model(parse("set I; var x {I};\nsolve;\nprintf {i in I: x[i] > 0}: \"%s\\n\", i;\n"))
+
+
+@pytest.mark.parametrize("text", [
+    "var b logical; minimize z: 0;",
+    "var y; var x; s.t. c: y == -3 ==> x == -39; minimize z: x;",
+    "set J := 1..3; var m {J} integer; s.t. d: alldiff {j in J} m[j]; minimize z: 0;",
+    "set J := 1..3; var m {J} integer; s.t. d {k in J}: numberof k in ({j in J} m[j]) <= 1; minimize z: 0;",
+])
+def test_ampl_logic_and_cp_operators_are_named(text):
+    with pytest.raises(ModelSyntaxError) as err:
+        parse(text)
+    assert "constraint-programming operators" in err.value.message and "not supported yet" in err.value.message
+    assert err.value.span is not None and err.value.span.line == 1

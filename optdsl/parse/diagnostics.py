@@ -62,9 +62,12 @@ _AMPL_COMMANDS = {
 
 # AMPL constructs that optdsl does not read yet, named where they appear in an expression or a
 # declaration: word -> (what it is, what to write instead).
+_CP = ("AMPL's logic and constraint-programming operators (alldiff, numberof, count, atmost, atleast, "
+       "exactly, ==>, <==>, logical variables)", "write them with binary variables and linear constraints")
 _UNSUPPORTED = {
     "complements": ("complementarity constraints (complements)", "MPECs are not supported; "
                     "a bilevel model with a 'lower' block states a follower problem"),
+    **{w: _CP for w in "alldiff numberof count atmost atleast exactly logical".split()},
 }
 
 # Skips comments, strings and inline data (the grammar's DATA_SECTION) while looking for brackets.
@@ -186,8 +189,17 @@ def _bad_token(exc: UnexpectedToken, at: _Where) -> ModelSyntaxError:
 
 def _unsupported(tok: Token, stack: list, text: str):
     """A maker of the error for an AMPL construct optdsl does not read yet, or None."""
-    if tok.type == "NAME" and tok.value in _UNSUPPORTED:
-        what, hint = _UNSUPPORTED[tok.value]
+    word = tok.value if tok.type in ("NAME", "LOGICAL") else None
+    start = getattr(tok, "start_pos", None)
+    if start is not None and word is None and any(  # `y == -3 ==> x == -39`: the lexer split `==>`
+            text.startswith(op, start - k) for op in ("==>", "<==>", "<==") for k in range(4) if start >= k):
+        word = "alldiff"
+    if word not in _UNSUPPORTED and start is not None:  # `alldiff {j in J} x[j]`: stuck after the word
+        before = re.search(r"([A-Za-z_]\w*)\s*$", text[:start])
+        if before is not None and _UNSUPPORTED.get(before.group(1)) is _CP:
+            word = before.group(1)
+    if word in _UNSUPPORTED:
+        what, hint = _UNSUPPORTED[word]
         return lambda span: ModelSyntaxError(f"{what} are not supported yet", span, hint)
     return None
 
