@@ -476,3 +476,35 @@ def test_to_highs_hands_over_without_solving():
     assert (h.getNumCol(), h.getNumRow(), h.getNumNz()) == (6, 5, 12)
     h.run()
     assert h.getInfo().objective_function_value == pytest.approx(153.675)
+
+
+def test_qp_with_tiny_objective_coefficients_is_scaled_and_mapped_back():
+    """A mean-variance portfolio whose costs and covariances are all below 1e-2 (the shape of AMPL's
+    test quadratic_obj.mod, on which HiGHS's unscaled QP solver cycles): HiGHS gets the objective
+    times a power of two; the objective, bound and duals come back for the problem as written,
+    checked against scipy and against the KKT conditions."""
+    from optdsl.solvers.highs.backend import _qp_objective_scale
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(7)
+    n = 12
+    F = rng.normal(size=(n, n)) * 0.03
+    C = F @ F.T / n + 2e-4 * np.eye(n)          # covariance, entries ~1e-4
+    r = rng.uniform(1e-3, 2.5e-3, size=n)       # expected returns
+    form = LPForm(
+        c=-0.5 * r, col_lower=np.zeros(n), col_upper=np.full(n, INF),
+        A=sp.csr_matrix(np.ones((1, n))), row_lower=np.array([1.0]), row_upper=np.array([1.0]),
+        Q=sp.csc_matrix(C),  # 0.5 x'Cx, lambda = 0.5 folded in
+    )
+    scale = _qp_objective_scale(form)
+    assert scale > 1.0 and np.log2(scale).is_integer()
+    res = solve(form)
+    assert res.status == T.OPTIMAL
+    f = lambda w: 0.5 * w @ C @ w - 0.5 * r @ w  # noqa: E731
+    ref = minimize(f, np.full(n, 1 / n), method="SLSQP", bounds=[(0, None)] * n,
+                   constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+                   options={"ftol": 1e-15, "maxiter": 1000})
+    assert res.objective == pytest.approx(ref.fun, rel=1e-7, abs=1e-12)
+    assert res.best_bound == pytest.approx(res.objective)
+    grad = C @ res.x - 0.5 * r  # stationarity: grad = A'y + z, with HiGHS's signs
+    assert np.allclose(grad, res.row_duals[0] + res.reduced_costs, atol=1e-9)
