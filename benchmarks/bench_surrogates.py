@@ -1,6 +1,7 @@
 """Surrogate benchmark: best f̃ against Φ evaluations and against time for the hybrid
 (attack_dfo), cDSM alone, a random line search and NOMAD (pynomadbbo, when installed), over seeds,
-on the three problems of surrogate_problems.py. Writes benchmarks/results/surrogates.{json,md}
+on the problems of surrogate_problems.py (digits also with its target image moved to the middle,
+digits_mid). Writes benchmarks/results/surrogates.{json,md}
 and one figure per problem in docs/figures/.
 
     python benchmarks/bench_surrogates.py                 # 5 seeds, 20000 evaluations, K = 100
