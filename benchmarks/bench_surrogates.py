@@ -84,7 +84,8 @@ def random_line_search(form: Any, seed: int, max_evals: int, r0: float = 1.0, r_
 # NOMAD 4.6's defaults build quadratic models that cost far more than Φ in high dimension: the
 # default poll DIRECTION_TYPE ORTHO N+1 QUAD optimizes a quadratic model for its (n+1)-th
 # direction, EVAL_QUEUE_SORT QUADRATIC_MODEL fits one to sort every poll, and the Nelder-Mead
-# search (NM_SEARCH) stalls; at n = 100 300 evaluations of a quadratic took minutes. Above
+# search (NM_SEARCH) stalls: with the defaults, 300 evaluations of a 100-variable quadratic were
+# not done in 200 s, and each of the three alone stalls it (docs/surrogates.md). Above
 # NOMAD_DEFAULTS_MAX_N we run plain OrthoMADS 2n (the poll cDSM runs alone) with the speculative
 # search; at and below it, NOMAD's defaults.
 NOMAD_DEFAULTS_MAX_N = 10
