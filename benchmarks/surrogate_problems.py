@@ -84,29 +84,33 @@ def digits_classifier(seed: int = 0) -> tuple[torch.nn.Module, np.ndarray, np.nd
     return net.eval(), X, data.target, acc
 
 
-def digits(K: int = 10, seed: int = 0, temperature: float = 4.0) -> Problem:
+def digits(K: int = 10, seed: int = 0, temperature: float = 4.0, target: int = 1) -> Problem:
+    """`target` (1-based) is the position of the target image among the K; the reference puts it
+    first, which favours searches that try the first coordinate first."""
     net, X, y, acc = digits_classifier(seed)
     rng = np.random.default_rng(seed)
-    # K images of distinct classes first (the target is image 1), then any others
+    # K images of distinct classes first (the first pick is the target), then any others
     picks = [int(rng.choice(np.flatnonzero(y == c))) for c in rng.permutation(10)[:min(K, 10)]]
     while len(picks) < K:
         picks.append(int(rng.integers(len(X))))
+    picks.insert(target - 1, picks.pop(0))
     images = torch.as_tensor(X[picks])
     phi = Barycentric(net, images, temperature).eval()
     for p in phi.parameters():
         p.requires_grad_(False)
     with torch.no_grad():
-        target = phi(torch.as_tensor(np.eye(K)[:1] * 1e3))[0].numpy()  # softmax(x) = e_1: image 1 alone
+        t_out = phi(torch.as_tensor(np.eye(K)[target - 1:target] * 1e3))[0].numpy()  # the target image alone
     m = od.Model("digits")
     i = m.set("I", list(range(1, K + 1)))
     k = m.set("C", list(range(1, 11)))
-    t = m.param("t", k, target)
+    t = m.param("t", k, t_out)
     x = m.var("x", i, lb=-10, ub=10)
     ph = m.surrogate("phi", phi, n_in=K, n_out=10)
     m.maximize("closeness", -od.sum((ph(x)[c] - t[c]) ** 2 for c in k))
     x_star = np.full(K, -10.0)
-    x_star[0] = 10.0
-    return Problem("digits", m, phi, K, {"x_star": x_star, "target": target, "accuracy": acc})
+    x_star[target - 1] = 10.0
+    name = "digits" if target == 1 else f"digits_t{target}"
+    return Problem(name, m, phi, K, {"x_star": x_star, "target": t_out, "accuracy": acc})
 
 
 # ------------------------------------------------------------------------------ 2. analytic
