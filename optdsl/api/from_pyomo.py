@@ -22,7 +22,8 @@ from typing import Any
 
 from optdsl.errors import ModelError
 
-_UNARY = {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "tanh", "atan"}
+_UNARY = {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "tanh", "atan", "sinh", "cosh", "asin", "acos",
+          "asinh", "acosh", "atanh"}
 
 
 def _pe():

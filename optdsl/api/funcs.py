@@ -188,6 +188,18 @@ cos = _unary("cos")
 tan = _unary("tan")
 tanh = _unary("tanh")
 atan = _unary("atan")
+sinh = _unary("sinh")
+cosh = _unary("cosh")
+asin = _unary("asin")
+acos = _unary("acos")
+asinh = _unary("asinh")
+acosh = _unary("acosh")
+atanh = _unary("atanh")
+
+
+def atan2(y: Any, x: Any) -> Expression:
+    """`atan2(y, x)`: the angle of the point (x, y), elementwise on indexed expressions."""
+    return call("atan2", y, x)
 abs = _unary("abs")  # noqa: A001
 floor = _unary("floor")
 ceil = _unary("ceil")
@@ -246,4 +258,5 @@ def _set_name(s: Any) -> str:
 
 
 __all__ = ["sum", "prod", "max", "min", "each", "piecewise", "exp", "log", "log10", "sqrt", "sin", "cos", "tan", "tanh",
-           "atan", "abs", "floor", "ceil", "between", "where", "card", "ord", "acyclic"]
+           "atan", "sinh", "cosh", "asin", "acos", "asinh", "acosh", "atanh", "atan2", "abs", "floor", "ceil",
+           "between", "where", "card", "ord", "acyclic"]

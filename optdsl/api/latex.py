@@ -23,7 +23,9 @@ from optdsl.parse import ast
 
 _CMP = {"<=": r"\le", ">=": r"\ge", "=": "=", "==": "=", "!=": r"\ne", "<>": r"\ne", "<": "<", ">": ">"}
 _FUNCS = {"exp": r"\exp", "log": r"\log", "log10": r"\log_{10}", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-          "tanh": r"\tanh", "atan": r"\arctan", "max": r"\max", "min": r"\min"}
+          "tanh": r"\tanh", "atan": r"\arctan", "max": r"\max", "min": r"\min", "sinh": r"\sinh",
+          "cosh": r"\cosh", "asin": r"\arcsin", "acos": r"\arccos", "asinh": r"\operatorname{arsinh}",
+          "acosh": r"\operatorname{arcosh}", "atanh": r"\operatorname{artanh}"}
 _ITER = {"sum": r"\sum", "prod": r"\prod", "max": r"\max", "min": r"\min", "union": r"\bigcup",
          "inter": r"\bigcap", "forall": r"\forall", "exists": r"\exists"}
 _SETOPS = {"union": r"\cup", "inter": r"\cap", "diff": r"\setminus", "symdiff": r"\triangle", "cross": r"\times"}

@@ -28,7 +28,8 @@ min max forall exists if then else div mod less
 """.split())
 # Dummies also avoid function names and constants, so that `exp` or `Infinity` never read as one.
 KEYWORDS = RESERVED | frozenset("""
-exp log log10 sqrt abs sin cos tan tanh atan floor ceil round trunc card ord length substr acyclic Infinity
+exp log log10 sqrt abs sin cos tan tanh atan atan2 sinh cosh asin acos asinh acosh atanh
+floor ceil round trunc card ord length substr acyclic Infinity
 """.split())
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from optdsl.errors import SolverError
 from optdsl.ir.expr import NL, SMOOTH_UNARY
 
-BINARY = frozenset({"add", "sub", "mul", "div", "pow", "max2", "min2"})
+BINARY = frozenset({"add", "sub", "mul", "div", "pow", "max2", "min2", "atan2"})
 REDUCTIONS = frozenset({"sum", "prod", "max", "min"})
 PIECEWISE_UNARY = frozenset({"abs", "floor", "ceil", "round", "trunc"})
 UNARY = frozenset(SMOOTH_UNARY) | PIECEWISE_UNARY

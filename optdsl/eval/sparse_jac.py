@@ -52,6 +52,19 @@ def unary_d1(op: str, u: np.ndarray, y: np.ndarray) -> np.ndarray:
         return 1.0 - y * y
     if op == "atan":
         return 1.0 / (1.0 + u * u)
+    if op == "sinh":
+        return np.cosh(u)
+    if op == "cosh":
+        return np.sinh(u)
+    if op in ("asin", "acos"):
+        d = 1.0 / np.sqrt(1.0 - u * u)
+        return d if op == "asin" else -d
+    if op == "asinh":
+        return 1.0 / np.sqrt(1.0 + u * u)
+    if op == "acosh":
+        return 1.0 / np.sqrt(u * u - 1.0)
+    if op == "atanh":
+        return 1.0 / (1.0 - u * u)
     if op == "neg":
         return np.full_like(u, -1.0)
     if op == "abs":
@@ -77,6 +90,17 @@ def unary_d2(op: str, u: np.ndarray, y: np.ndarray) -> np.ndarray | None:
         return -2.0 * y * (1.0 - y * y)
     if op == "atan":
         return -2.0 * u / (1.0 + u * u) ** 2
+    if op in ("sinh", "cosh"):
+        return y
+    if op in ("asin", "acos"):
+        d = u / (1.0 - u * u) ** 1.5
+        return d if op == "asin" else -d
+    if op == "asinh":
+        return -u / (1.0 + u * u) ** 1.5
+    if op == "acosh":
+        return -u / (u * u - 1.0) ** 1.5
+    if op == "atanh":
+        return 2.0 * u / (1.0 - u * u) ** 2
     return None
 
 
@@ -93,6 +117,9 @@ def binary_d1(op: str, a: np.ndarray, b: np.ndarray, y: np.ndarray, dep: tuple[b
     elif op == "pow":
         da = b * np.power(a, b - 1.0) if dep[0] else None
         db = y * np.log(a) if dep[1] else None  # log(a) only when the exponent varies
+    elif op == "atan2":  # atan2(a, b): the angle of the point (b, a)
+        r2 = a * a + b * b
+        da, db = b / r2, -a / r2
     else:  # max2 / min2: subgradient, ties go to `a`
         pick = (a >= b) if op == "max2" else (a <= b)
         da, db = pick.astype(np.float64), (~pick).astype(np.float64)
@@ -112,6 +139,9 @@ def binary_d2(op: str, a: np.ndarray, b: np.ndarray, y: np.ndarray, dep: tuple[b
             la = np.log(a)
             out += [(0, 1, np.power(a, b - 1.0) * (1.0 + b * la)), (1, 1, y * la * la)]
         return out
+    if op == "atan2":
+        r4 = (a * a + b * b) ** 2
+        return [(0, 0, -2.0 * a * b / r4), (0, 1, (a * a - b * b) / r4), (1, 1, 2.0 * a * b / r4)]
     return []  # add, sub, max2, min2: piecewise linear
 
 

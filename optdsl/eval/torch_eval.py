@@ -45,6 +45,8 @@ MAX_BATCH_ENTRIES = 20_000_000  # seeds x length per batched autograd call (memo
 _UNARY = {
     "exp": torch.exp, "log": torch.log, "log10": torch.log10, "sqrt": torch.sqrt, "sin": torch.sin,
     "cos": torch.cos, "tan": torch.tan, "tanh": torch.tanh, "atan": torch.atan, "neg": torch.neg,
+    "sinh": torch.sinh, "cosh": torch.cosh, "asin": torch.asin, "acos": torch.acos, "asinh": torch.asinh,
+    "acosh": torch.acosh, "atanh": torch.atanh,
     "abs": torch.abs, "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "trunc": torch.trunc,
 }
 
@@ -166,6 +168,8 @@ class TorchExecutor:
                 return x / y
             if op == "pow":
                 return torch.pow(x, y)
+            if op == "atan2":
+                return torch.atan2(x, y)
             # ties go to the first argument, as in the numpy executor (torch.maximum splits them)
             return torch.where(x >= y, x, y) if op == "max2" else torch.where(x <= y, x, y)
         if op == "gather":

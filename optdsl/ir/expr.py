@@ -20,7 +20,11 @@ _EMPTY_F = np.zeros(0, dtype=np.float64)
 LINEAR, QUADRATIC, SMOOTH, NONSMOOTH = 1, 2, 3, 4
 CURVATURE_NAMES = {LINEAR: "linear", QUADRATIC: "quadratic", SMOOTH: "smooth", NONSMOOTH: "nonsmooth"}
 
-SMOOTH_UNARY = {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "tanh", "atan", "neg"}
+SMOOTH_UNARY = {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "tanh", "atan", "neg",
+                "sinh", "cosh", "asin", "acos", "asinh", "acosh", "atanh"}
+# AMPL names whose numpy function is spelled differently
+_NUMPY_OP = {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh", "acosh": "arccosh",
+             "atanh": "arctanh"}
 NONSMOOTH_UNARY = {"abs", "floor", "ceil", "round", "trunc"}
 
 
@@ -29,7 +33,7 @@ class NL:
     """A node of the nonlinear DAG; every node is a vector of `n` rows.
 
     op: "var" (data=cols), "const" (data=values), "affine" (data=Expr with no nl part),
-        unary ops (args=[child]), "add" "sub" "mul" "div" "pow" "max2" "min2" (args=[a, b]),
+        unary ops (args=[child]), "add" "sub" "mul" "div" "pow" "max2" "min2" "atan2" (args=[a, b]),
         "sum" "prod" "max" "min" reductions (args=[child], data=(parent, n_out)),
         "call" (data=(surrogate name, output index), args=inputs), "gather" (args=[child], data=idx).
     """
@@ -222,7 +226,7 @@ def apply_numpy(op: str, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarr
         if b is not None:
             return {
                 "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
-                "pow": np.power, "max2": np.maximum, "min2": np.minimum,
+                "pow": np.power, "max2": np.maximum, "min2": np.minimum, "atan2": np.arctan2,
             }[op](a, b)
         if op == "neg":
             return -a
@@ -232,9 +236,7 @@ def apply_numpy(op: str, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarr
             return np.trunc(a)
         if op == "round":
             return np.sign(a) * np.floor(np.abs(a) + 0.5)  # halves away from zero, as AMPL
-        if op == "atan":
-            return np.arctan(a)
-        return getattr(np, op)(a)
+        return getattr(np, _NUMPY_OP.get(op, op))(a)
 
 
 def _cat_quad(a: Expr, b: Expr) -> tuple:

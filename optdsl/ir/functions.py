@@ -17,13 +17,12 @@ from optdsl.ir.printf import format_printf
 from optdsl.parse import ast
 
 SET_FUNCS = {"card", "ord", "ord0", "first", "last", "next", "prev", "member"}
-NUMPY_NAMES = {"sinh": "sinh", "cosh": "cosh", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh",
-               "acosh": "arccosh", "atanh": "arctanh"}
-DATA_FUNCS = {*NUMPY_NAMES, "atan2", "precision", "num", "num0", "char", "ichar", "sprintf"}
+DATA_FUNCS = {"precision", "num", "num0", "char", "ichar", "sprintf"}
 RANDOM_FUNCS = {"Uniform01", "Normal01", "Uniform", "Normal", "Exponential", "Irand224", "Beta", "Gamma",
                 "Cauchy", "Poisson"}
 UNARY_FUNCS = {
     "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "tan", "tanh", "atan",
+    "sinh", "cosh", "asin", "acos", "asinh", "acosh", "atanh",
     "floor", "ceil", "round", "trunc",
 }
 
@@ -35,7 +34,9 @@ class FunctionCalls:
             if any(self._uses_dummies(a, grid) for a in e.args if _is_set_arg(a, self)):
                 return self._grouped(e, grid)
             return self._set_function(e, grid)
-        if f in DATA_FUNCS or (f in ("round", "trunc", "atan") and len(e.args) == 2):
+        if f == "atan2" or (f == "atan" and len(e.args) == 2):
+            return self._atan2(e, grid)
+        if f in DATA_FUNCS or (f in ("round", "trunc") and len(e.args) == 2):
             return self._data_function(e, grid)
         if f in self.surrogates:
             raise ModelError(f"surrogate '{f}' returns a vector: write {f}(...)[k]", e.span)
@@ -134,10 +135,6 @@ class FunctionCalls:
         f = e.func
         args = [self.data_value(a, grid, f"{f}()") for a in e.args]
         with np.errstate(all="ignore"):
-            if f in NUMPY_NAMES:
-                return getattr(np, NUMPY_NAMES[f])(_floats(args[0]))
-            if f in ("atan", "atan2"):
-                return np.arctan2(_floats(args[0]), _floats(args[1])) if len(args) == 2 else np.arctan(_floats(args[0]))
             if f in ("round", "trunc", "precision"):
                 x = _floats(args[0])
                 digits = _floats(args[1]).astype(int) if len(args) > 1 else np.zeros(grid.n, int)
@@ -158,6 +155,15 @@ class FunctionCalls:
                                  for fmt, *rest in zip(*[np.broadcast_to(a, (grid.n,)) for a in args])],
                                 dtype=object)
         raise ModelError(f"unknown function '{f}'", e.span)
+
+    def _atan2(self, e: ast.Call, grid: Grid) -> np.ndarray | Expr:
+        """atan2(y, x), also written atan(y, x): of data, or a smooth binary node of variables."""
+        y, x = (self.numeric(self.value(a, grid)) for a in e.args)
+        if isinstance(y, Expr) or isinstance(x, Expr):
+            ey = y if isinstance(y, Expr) else Expr.constant(y, grid.n)
+            ex = x if isinstance(x, Expr) else Expr.constant(x, grid.n)
+            return ey.apply("atan2", ex)
+        return apply_numpy("atan2", _floats(y), _floats(x))
 
     def _random(self, e: ast.Call, grid: Grid) -> np.ndarray:
         args = [_scalar(self.data_value(a, grid)) for a in e.args]

@@ -95,8 +95,9 @@ def _node_text(cur: NL, args: list[list[str]], names: list[str]) -> list[str]:
     infix = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
     if op in infix:
         return [f"({a} {infix[op]} {b})" for a, b in zip(args[0], args[1])]
-    if op in ("max2", "min2"):
-        return [f"{op[:3]}({a}, {b})" for a, b in zip(args[0], args[1])]
+    if op in ("max2", "min2", "atan2"):
+        name = "atan2" if op == "atan2" else op[:3]
+        return [f"{name}({a}, {b})" for a, b in zip(args[0], args[1])]
     if op in ("sum", "prod", "max", "min"):
         parent, n_out = cur.data
         groups: list[list[str]] = [[] for _ in range(n_out)]

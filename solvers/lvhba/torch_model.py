@@ -22,6 +22,8 @@ F64 = torch.float64
 _UNARY = {
     "exp": torch.exp, "log": torch.log, "log10": torch.log10, "sqrt": torch.sqrt, "sin": torch.sin,
     "cos": torch.cos, "tan": torch.tan, "tanh": torch.tanh, "atan": torch.atan, "neg": torch.neg,
+    "sinh": torch.sinh, "cosh": torch.cosh, "asin": torch.asin, "acos": torch.acos, "asinh": torch.asinh,
+    "acosh": torch.acosh, "atanh": torch.atanh,
     "abs": torch.abs, "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "trunc": torch.trunc,
 }
 
@@ -135,6 +137,8 @@ class BatchedRows:
                 return x / y
             if op == "pow":
                 return torch.pow(x, y)
+            if op == "atan2":
+                return torch.atan2(x, y)
             # ties go to the first argument, as in the other executors
             return torch.where(x >= y, x, y) if op == "max2" else torch.where(x <= y, x, y)
         if op == "gather":

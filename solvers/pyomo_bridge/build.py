@@ -169,7 +169,9 @@ def nl_rows(root: NL, xs: np.ndarray) -> np.ndarray:
     """Evaluate the DAG with object arrays: every node is one numpy operation over its rows."""
     pe = _pe()
     unary = {"exp": pe.exp, "log": pe.log, "log10": pe.log10, "sqrt": pe.sqrt, "sin": pe.sin, "cos": pe.cos,
-             "tan": pe.tan, "tanh": pe.tanh, "atan": pe.atan, "abs": abs}
+             "tan": pe.tan, "tanh": pe.tanh, "atan": pe.atan, "abs": abs,
+             "sinh": pe.sinh, "cosh": pe.cosh, "asin": pe.asin, "acos": pe.acos, "asinh": pe.asinh,
+             "acosh": pe.acosh, "atanh": pe.atanh}
     prog = build_program([root], len(xs))
     vals: list[np.ndarray] = []
     for node, args in zip(prog.nodes, prog.args, strict=True):
