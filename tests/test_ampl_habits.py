@@ -113,3 +113,14 @@ end;""")
     assert m.ir.var("x").init.tolist() == [0.75, 0.5, 0.25]
     assert m.ir.var("y").init.tolist() == [0.5, 0.5, 0.5]
     assert m.solve().objective == pytest.approx(0.0, abs=1e-8)
+
+
+def test_numbers_and_words_in_one_set(tmp_path):
+    # AMPL's dist13.dat: `set prod := 26179 04911 … w5112 …;` and `param wt := 26179 35.4 …`
+    from optdsl.api.model import parse_model
+
+    r = parse_model("""set P; param w {P} > 0; var x {P} >= 0; minimize z: sum {p in P} w[p] * x[p];
+s.t. c: sum {p in P} x[p] >= 1;
+data; set P := 26179 04911 w5112; param w := 26179 3  04911 2  w5112 5; end;""").solve()
+    assert r.objective == pytest.approx(2.0)  # all of x on 04911 (= 4911), the cheapest
+    assert r.value("x")[4911] == pytest.approx(1.0)

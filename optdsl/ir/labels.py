@@ -21,6 +21,12 @@ _BIG = 100_000  # above this many labels, factorize with pandas when it is insta
 def label_array(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     """A 1-d array of labels: float64 when all are numbers, else object."""
     arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
+    if arr.dtype.kind in "US" and not isinstance(values, np.ndarray) and \
+            not all(isinstance(v, str) for v in values):
+        # np.asarray turns a mix of numbers and words (AMPL's `set P := 26179 w5112;`) into strings,
+        # and "26179" would not match the number 26179 in a param's data: keep the labels as given
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = list(values)
     if arr.dtype.kind in "iuf b":
         return arr.astype(np.float64, copy=False).reshape(-1)
     out = np.empty(len(values), dtype=object)
