@@ -157,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         return _report(debug, EXIT_BAD_INPUT, f"error: {_input_name(args)}: out of memory building the model",
                        hint="a set or variable is too large for this machine; see --max-size")
+    except BrokenPipeError:  # `optdsl show m.mod | head`: the reader has what it wanted
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SOLUTION
     except OSError as err:
         name = f" '{err.filename}'" if err.filename else ""
         return _report(debug, EXIT_BAD_INPUT, f"error: cannot use file{name}: {err.strerror or err}")
@@ -360,8 +364,8 @@ def run() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (OSError, ValueError):  # a closed pipe: the exit status still tells
-        code = code or EXIT_INTERNAL
+    except (OSError, ValueError):  # a pipe closed by its reader, as in `optdsl show m.mod | head`
+        pass
     atexit._run_exitfuncs()
     os._exit(code)
 
