@@ -81,8 +81,20 @@ def gather_data(model: ast.Model, schema: Mapping[str, Declared], base_dir: Path
             store.merge(load_data_file(path, schema, as_name=s.as_name, origin=s.span))
         elif isinstance(s, ast.TableStmt) and s.direction.upper() == "IN":
             store.merge(_in_table(s, base_dir, schema))
+    given = DataStore()
     for f in extra:
-        store.merge(load_data_file(Path(f), schema))
+        given.merge(load_data_file(Path(f), schema))
+    replaced = sorted(n for n in (*given.sets, *given.params) if n in store.sets or n in store.params)
+    if replaced:
+        # as glpsol does with `-d FILE`: data given on the command line replace the model's own
+        # (GLPK's sudoku.mod carries an example puzzle, sudoku.dat the one to solve)
+        import sys
+
+        print(f"warning: data files replace the model's data for {', '.join(replaced)}", file=sys.stderr)
+        for n in replaced:
+            store.sets.pop(n, None)
+            store.params.pop(n, None)
+    store.merge(given)
     return store
 
 

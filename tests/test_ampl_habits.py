@@ -124,3 +124,16 @@ s.t. c: sum {p in P} x[p] >= 1;
 data; set P := 26179 04911 w5112; param w := 26179 3  04911 2  w5112 5; end;""").solve()
     assert r.objective == pytest.approx(2.0)  # all of x on 04911 (= 4911), the cheapest
     assert r.value("x")[4911] == pytest.approx(1.0)
+
+
+def test_data_files_replace_the_models_own_data(tmp_path, capsys):
+    # glpsol -d: GLPK's sudoku.mod carries an example puzzle, sudoku.dat the puzzle to solve
+    model, data = tmp_path / "m.mod", tmp_path / "m.dat"
+    model.write_text("""set I; param c {I}; param k := 2; var x {I} >= 1; minimize z: k * sum {i in I} c[i] * x[i];
+data; set I := a b; param c := a 1 b 2; end;
+""")
+    data.write_text("param c := a 10 b 20;\n")
+    assert main(["solve", str(model), str(data)]) == 0
+    cap = capsys.readouterr()
+    assert "replace the model's data for c" in cap.err
+    assert "objective:       60\n" in cap.out  # k (the model's) * (10 + 20) (the file's)
