@@ -67,7 +67,7 @@ def run(folder: Path, files: list[str], time_limit: float) -> tuple[str, float |
     finally:
         shutil.rmtree(work, ignore_errors=True)
     m = _OBJ.search(p.stdout)
-    err = next((ln for ln in p.stderr.splitlines() if "error" in ln), p.stderr.strip()[:200])
+    err = next((ln for ln in p.stderr.splitlines() if "error:" in ln), p.stderr.strip()[:200])
     try:
         value = float(m.group(1)) if m else None
     except ValueError:
